@@ -1,0 +1,66 @@
+"""The domain half of the composition root: builds the engine, sessionmaker and services from a Config.
+
+`tracker.cli` adds the outer parts (collector, scheduler, web) and plugs them into the ports here.
+Nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from tracker.clock import Clock, SystemClock
+from tracker.config import Config
+from tracker.ingest import Ingest
+from tracker.interchange import Interchange
+from tracker.people import People, Users
+from tracker.sessions import Sessions
+from tracker.storage.db import check_schema, make_engine, make_sessionmaker
+
+
+@dataclass
+class Tracker:
+    """Everything the outer layers use; one per process."""
+
+    config: Config
+    engine: sa.Engine
+    sessionmaker: so.sessionmaker[so.Session]
+    clock: Clock
+    people: People
+    users: Users
+    ingest: Ingest
+    sessions: Sessions
+    interchange: Interchange
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_tracker(cfg: Config, clock: Clock | None = None, *, require_schema: bool = True) -> Tracker:
+    """Build the services on the configured database; with `require_schema`, fail unless it is up to date."""
+    clock = clock or SystemClock()
+    engine = make_engine(cfg.database_url, busy_timeout_ms=cfg.database.sqlite_busy_timeout_ms)
+    if require_schema:
+        try:
+            check_schema(engine)
+        except Exception:
+            engine.dispose()
+            raise
+    db = make_sessionmaker(engine)
+    ingest = Ingest(db)
+    sessions = Sessions(db, clock)
+    return Tracker(
+        config=cfg,
+        engine=engine,
+        sessionmaker=db,
+        clock=clock,
+        people=People(db, clock),
+        users=Users(db, clock),
+        ingest=ingest,
+        sessions=sessions,
+        interchange=Interchange(db, ingest, sessions, clock),
+    )

@@ -1,0 +1,202 @@
+"""Subcommands for the database and the data in it: init, user, person, token, import, export."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import sys
+from pathlib import Path
+
+from tracker.bootstrap import Tracker, build_tracker
+from tracker.config import Config
+from tracker.errors import UserError
+from tracker.storage.db import make_engine, upgrade_schema
+
+from .output import print_json, print_table
+
+
+def open_tracker(cfg: Config) -> Tracker:
+    return build_tracker(cfg)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def cmd_init(cfg: Config, args: argparse.Namespace) -> int:
+    engine = make_engine(cfg.database_url, busy_timeout_ms=cfg.database.sqlite_busy_timeout_ms)
+    try:
+        revision = upgrade_schema(engine)
+    finally:
+        engine.dispose()
+    print(f"database ready at schema {revision}: {engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str | None:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise UserError("no password on standard input")
+        return password
+    if not sys.stdin.isatty():
+        return None
+    first = getpass.getpass("password (empty for none): ")
+    if not first:
+        return None
+    if getpass.getpass("again: ") != first:
+        raise UserError("the passwords differ")
+    return first
+
+
+def cmd_user_add(cfg: Config, args: argparse.Namespace) -> int:
+    tracker = open_tracker(cfg)
+    try:
+        user = tracker.users.add(args.name, _read_password(args.password_stdin))
+    finally:
+        tracker.close()
+    print(f"user {user.name} added (id {user.id}{'' if user.has_password else ', no password: cannot sign in yet'})")
+    return 0
+
+
+def cmd_user_password(cfg: Config, args: argparse.Namespace) -> int:
+    tracker = open_tracker(cfg)
+    try:
+        password = _read_password(args.password_stdin)
+        if password is None:
+            raise UserError("give the password on standard input with --password-stdin")
+        tracker.users.set_password(args.name, password)
+    finally:
+        tracker.close()
+    print(f"password of {args.name} changed")
+    return 0
+
+
+def cmd_token_create(cfg: Config, args: argparse.Namespace) -> int:
+    tracker = open_tracker(cfg)
+    try:
+        user = args.user
+        if user is None:
+            users = tracker.users.count()
+            if users != 1:
+                raise UserError("name the account with --user (there is not exactly one)")
+            from tracker.storage.models import User
+
+            with tracker.sessionmaker() as db:
+                user = db.query(User.name).scalar()
+        secret = tracker.users.create_token(user, args.name)
+    finally:
+        tracker.close()
+    print(secret)
+    return 0
+
+
+def cmd_person_add(cfg: Config, args: argparse.Namespace) -> int:
+    tracker = open_tracker(cfg)
+    try:
+        person = tracker.people.add(args.name, args.tz or cfg.people.default_timezone, args.user)
+    finally:
+        tracker.close()
+    print(f"person {person.name} added (id {person.id}, {person.tz})")
+    return 0
+
+
+def cmd_person_list(cfg: Config, args: argparse.Namespace) -> int:
+    tracker = open_tracker(cfg)
+    try:
+        people = tracker.people.list()
+    finally:
+        tracker.close()
+    if args.json:
+        print_json([p.to_dict() for p in people])
+    else:
+        print_table(["id", "name", "timezone", "user"], [[p.id, p.name, p.tz, p.user_name] for p in people])
+    return 0
+
+
+def cmd_import(cfg: Config, args: argparse.Namespace) -> int:
+    tracker = open_tracker(cfg)
+    try:
+        person = tracker.people.get(args.person)
+        for path in args.paths:
+            if not path.exists():
+                raise UserError(f"{path}: no such file or directory")
+        result = tracker.interchange.import_paths(person, args.paths)
+    finally:
+        tracker.close()
+    for f in result.files:
+        if f.error:
+            print(f"tracker: error: {f.error}", file=sys.stderr)
+        else:
+            print(f"{f.path}: {f.rows} rows, {f.inserted} new ({f.kind})")
+    if not result.files:
+        print("tracker: error: no CSV files found", file=sys.stderr)
+        return 2
+    return 0 if result.ok else 2
+
+
+def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
+    tracker = open_tracker(cfg)
+    try:
+        person = tracker.people.get(args.person)
+        if args.date_from and args.date_to and args.date_to < args.date_from:
+            raise UserError("--to is before --from")
+        counts = tracker.interchange.export_dir(person, args.directory, args.date_from, args.date_to)
+    finally:
+        tracker.close()
+    for name, n in counts.items():
+        print(f"{args.directory / name}: {n} rows")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("init", help="create the database schema, or upgrade it keeping the data")
+    p.set_defaults(handler=cmd_init)
+
+    user = sub.add_parser("user", help="accounts that sign in to the dashboard").add_subparsers(
+        dest="user_command", metavar="ACTION", required=True
+    )
+    p = user.add_parser("add", help="add an account")
+    p.add_argument("name")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(handler=cmd_user_add)
+    p = user.add_parser("password", help="set an account's password")
+    p.add_argument("name")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(handler=cmd_user_password)
+
+    token = sub.add_parser("token", help="API tokens for scripts").add_subparsers(
+        dest="token_command", metavar="ACTION", required=True
+    )
+    p = token.add_parser("create", help="create a token (printed once)")
+    p.add_argument("name", help="a label for the token, e.g. the script's name")
+    p.add_argument("--user", help="the account the token acts for (default: the only account)")
+    p.set_defaults(handler=cmd_token_create)
+
+    person = sub.add_parser("person", help="people whose data is tracked").add_subparsers(
+        dest="person_command", metavar="ACTION", required=True
+    )
+    p = person.add_parser("add", help="add a person")
+    p.add_argument("name")
+    p.add_argument("--tz", help="IANA time zone, e.g. Europe/Berlin (default: [people] default_timezone)")
+    p.add_argument("--user", help="the account that manages this person")
+    p.set_defaults(handler=cmd_person_add)
+    p = person.add_parser("list", help="list people")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_person_list)
+
+    p = sub.add_parser("import", help="import CSV files (heart_rate, rr_intervals, sleep_stages, sessions)")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="CSV files or directories")
+    p.add_argument("--person", required=True)
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("export", help="export a person's data as the four CSV files")
+    p.add_argument("directory", type=Path, metavar="DIR")
+    p.add_argument("--person", required=True)
+    p.add_argument("--from", dest="date_from", type=_date, help="first local date (YYYY-MM-DD)")
+    p.add_argument("--to", dest="date_to", type=_date, help="last local date, inclusive")
+    p.set_defaults(handler=cmd_export)

@@ -1,0 +1,1 @@
+"""Persistence: typed tables (models), engine and schema migrations (db), and typed queries."""

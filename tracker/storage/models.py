@@ -1,0 +1,216 @@
+"""SQLAlchemy 2 typed tables: accounts, people, devices, samples with provenance, sessions, captures, runs.
+
+Times are UTC integer epoch milliseconds (`*_ms`, BigInteger) on every backend: SQLite drops tzinfo, and
+integers make the natural keys exact. Samples have composite natural primary keys, so a re-sync or a
+re-import can never store a value twice (writes use INSERT ... ON CONFLICT DO NOTHING).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+
+class Base(so.DeclarativeBase):
+    metadata = sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+Ms = sa.BigInteger  # epoch milliseconds, UTC
+
+
+class User(Base):
+    """A login account; it may manage several people (a therapist's clients)."""
+
+    __tablename__ = "user_account"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    created_ms: so.Mapped[int] = so.mapped_column(Ms)
+
+
+class ApiToken(Base):
+    """A bearer token for scripts; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(80))
+    token_sha256: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_ms: so.Mapped[int] = so.mapped_column(Ms)
+    last_used_ms: so.Mapped[int | None] = so.mapped_column(Ms)
+
+
+class Person(Base):
+    """Whose data it is; every local-time computation uses `tz`."""
+
+    __tablename__ = "person"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    tz: so.Mapped[str] = so.mapped_column(sa.String(64))
+    user_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    created_ms: so.Mapped[int] = so.mapped_column(Ms)
+
+
+class Device(Base):
+    """A paired wearable. `unpaired_ms` set means it is kept for provenance but no longer synced."""
+
+    __tablename__ = "device"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    person_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"), index=True)
+    address: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    family: so.Mapped[str] = so.mapped_column(sa.String(32))  # "hrs" (any Heart Rate Service device) | "colmi"
+    manufacturer: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    model: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    serial: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    firmware: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    battery_pct: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
+    battery_ms: so.Mapped[int | None] = so.mapped_column(Ms)
+    bonded: so.Mapped[bool] = so.mapped_column(default=False)
+    paired_ms: so.Mapped[int] = so.mapped_column(Ms)
+    unpaired_ms: so.Mapped[int | None] = so.mapped_column(Ms)
+    sync_interval_min: so.Mapped[int | None] = so.mapped_column(sa.Integer)  # per-device override
+    last_sync_ms: so.Mapped[int | None] = so.mapped_column(Ms)
+    last_sync_status: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+
+
+class SyncCursor(Base):
+    """How far a device's stored history has been committed, per stream ("hr_log", "sleep")."""
+
+    __tablename__ = "sync_cursor"
+    device_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("device.id", ondelete="CASCADE"), primary_key=True)
+    stream: so.Mapped[str] = so.mapped_column(sa.String(16), primary_key=True)
+    cursor_ms: so.Mapped[int] = so.mapped_column(Ms)
+
+
+class Run(Base):
+    """One sync, capture or import: when, what it wrote, what went wrong."""
+
+    __tablename__ = "run"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))  # model.RunKind
+    person_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"), index=True)
+    device_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("device.id", ondelete="SET NULL"), index=True)
+    started_ms: so.Mapped[int] = so.mapped_column(Ms, index=True)
+    ended_ms: so.Mapped[int | None] = so.mapped_column(Ms)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16))  # model.RunStatus
+    heart_rate_count: so.Mapped[int] = so.mapped_column(default=0)
+    rr_count: so.Mapped[int] = so.mapped_column(default=0)
+    sleep_count: so.Mapped[int] = so.mapped_column(default=0)
+    session_count: so.Mapped[int] = so.mapped_column(default=0)
+    malformed_count: so.Mapped[int] = so.mapped_column(default=0)  # packets counted and skipped
+    detail: so.Mapped[str | None] = so.mapped_column(sa.Text)  # e.g. "sleep: unavailable (no answer)"
+    error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    origin: so.Mapped[str | None] = so.mapped_column(sa.String(255))  # import file name, job id, "cli"
+
+
+class HeartRateRow(Base):
+    __tablename__ = "heart_rate"
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    t_ms: so.Mapped[int] = so.mapped_column(Ms, primary_key=True)
+    bpm: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    device_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("device.id", ondelete="SET NULL"))
+    source: so.Mapped[str] = so.mapped_column(sa.String(8))  # model.Source
+    run_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("run.id", ondelete="SET NULL"))
+
+
+class RRRow(Base):
+    """An RR interval; `t_ms` is the beat that ends it. BLE ticks convert exactly: rr_ms = ticks * 1000/1024."""
+
+    __tablename__ = "rr_interval"
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    t_ms: so.Mapped[int] = so.mapped_column(Ms, primary_key=True)
+    rr_ms: so.Mapped[float] = so.mapped_column(sa.Double)
+    device_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("device.id", ondelete="SET NULL"))
+    source: so.Mapped[str] = so.mapped_column(sa.String(8))
+    run_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("run.id", ondelete="SET NULL"))
+
+
+class SleepRow(Base):
+    __tablename__ = "sleep_stage"
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    start_ms: so.Mapped[int] = so.mapped_column(Ms, primary_key=True)
+    end_ms: so.Mapped[int] = so.mapped_column(Ms)
+    stage: so.Mapped[str] = so.mapped_column(sa.String(8))  # model.Stage
+    device_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("device.id", ondelete="SET NULL"))
+    source: so.Mapped[str] = so.mapped_column(sa.String(8))
+    run_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("run.id", ondelete="SET NULL"))
+
+
+class MassageSession(Base):
+    """A massage or rest-control session, planned, done or cancelled, with self-reports 0-10."""
+
+    __tablename__ = "massage_session"
+    __table_args__ = (sa.UniqueConstraint("person_id", "ics_uid"),)
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16))  # model.SessionStatus
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))  # model.SessionKind
+    start_ms: so.Mapped[int] = so.mapped_column(Ms, index=True)
+    end_ms: so.Mapped[int] = so.mapped_column(Ms)
+    technique: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    pressure: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
+    areas: so.Mapped[str | None] = so.mapped_column(sa.String(255))  # ";"-separated
+    therapist: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    notes: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    pain_before: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
+    pain_after: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
+    stress_before: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
+    stress_after: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
+    mood_before: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
+    mood_after: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
+    ics_uid: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    created_ms: so.Mapped[int] = so.mapped_column(Ms)
+    updated_ms: so.Mapped[int] = so.mapped_column(Ms)
+
+
+class Capture(Base):
+    """A capture window (pre / during / post a session, or ad hoc) and how it went."""
+
+    __tablename__ = "capture"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    device_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("device.id", ondelete="SET NULL"))
+    session_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("massage_session.id", ondelete="CASCADE"), index=True
+    )
+    phase: so.Mapped[str] = so.mapped_column(sa.String(8))  # model.Phase
+    planned_start_ms: so.Mapped[int] = so.mapped_column(Ms)
+    planned_end_ms: so.Mapped[int] = so.mapped_column(Ms)
+    started_ms: so.Mapped[int | None] = so.mapped_column(Ms)
+    ended_ms: so.Mapped[int | None] = so.mapped_column(Ms)
+    status: so.Mapped[str] = so.mapped_column(sa.String(24))  # model.CaptureStatus
+    message: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    beats: so.Mapped[int | None] = so.mapped_column(sa.Integer)
+    artifact_pct: so.Mapped[float | None] = so.mapped_column(sa.Double)
+    missing_s: so.Mapped[float | None] = so.mapped_column(sa.Double)
+    run_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("run.id", ondelete="SET NULL"))
+
+
+class NightSummary(Base):
+    """Derived nightly metrics (recomputable from samples); `night` is the local date the night ends."""
+
+    __tablename__ = "night_summary"
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    night: so.Mapped[str] = so.mapped_column(sa.String(10), primary_key=True)  # YYYY-MM-DD
+    metrics_json: so.Mapped[str] = so.mapped_column(sa.Text)
+    computed_ms: so.Mapped[int] = so.mapped_column(Ms)
+
+
+class ServiceLock(Base):
+    """A lease that keeps a second `tracker run` (scheduler + collector) off the same database."""
+
+    __tablename__ = "service_lock"
+    name: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
+    holder: so.Mapped[str] = so.mapped_column(sa.String(255))
+    heartbeat_ms: so.Mapped[int] = so.mapped_column(Ms)
