@@ -26,7 +26,7 @@ def _optional_modules() -> list[object]:
     import importlib
 
     found = []
-    for name in ("hrv_cmd", "ble_cmd", "session_cmd", "report_cmd", "serve_cmd"):
+    for name in ("session_cmd", "hrv_cmd", "ble_cmd", "report_cmd", "serve_cmd"):
         try:
             found.append(importlib.import_module(f"tracker.cli.{name}"))
         except ModuleNotFoundError as exc:
@@ -56,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(
             level=cfg.log.level, format="%(asctime)s %(name)s %(levelname)s: %(message)s", stream=sys.stderr
         )
-        logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
+        for noisy in ("alembic", "apscheduler"):  # their INFO lines are noise on a command line
+            logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
         return int(args.handler(cfg, args) or 0)
     except (UserError, ConfigError, DatabaseError) as exc:
         print(f"tracker: error: {exc}", file=sys.stderr)

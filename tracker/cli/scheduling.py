@@ -1,0 +1,87 @@
+"""APScheduler 3.x wiring: the JobPort over a BackgroundScheduler with its job store on our database.
+
+Jobs are references to the plain functions in tracker.jobs ("tracker.jobs:run_capture") with plain
+arguments, so the SQLAlchemy job store can persist them and a restart still runs them. Defaults:
+coalesce (a backlog of missed runs runs once), max_instances=1, and a misfire grace time from config.
+Only the process holding the service lease starts a scheduler; other processes (the CLI) only read the
+store or add jobs to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from tracker.config import Config
+from tracker.ports import JobInfo
+
+logger = logging.getLogger(__name__)
+UTC = dt.timezone.utc
+JOBS_TABLE = "apscheduler_jobs"
+HEARTBEAT_S = 30
+
+
+def _utc(t_ms: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(t_ms / 1000, tz=UTC)
+
+
+class ApsJobPort:
+    """tracker.ports.JobPort on APScheduler. `start()` only in the process that holds the lease."""
+
+    def __init__(self, engine: sa.Engine, cfg: Config) -> None:
+        self._store = SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": self._store},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": cfg.jobs.misfire_grace_s},
+            timezone=UTC,
+        )
+
+    def start(self, paused: bool = False) -> None:
+        """paused=True: a process that only edits the store (the CLI); it never runs jobs."""
+        self.scheduler.start(paused=paused)
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)  # jobs stay persisted in the store
+
+    def _add(self, job_id: str, trigger: Any, func: str, kwargs: dict[str, Any]) -> None:
+        # A paused scheduler (the CLI's) writes straight to the shared store; the service sees the job at
+        # its next wake-up, which its lease heartbeat guarantees at least every HEARTBEAT_S seconds.
+        self.scheduler.add_job(f"tracker.jobs:{func}", trigger, id=job_id, name=func, kwargs=kwargs,
+                               replace_existing=True)  # fmt: skip
+
+    def at(self, job_id: str, run_at_ms: int, func: str, **kwargs: Any) -> None:
+        self._add(job_id, DateTrigger(run_date=_utc(run_at_ms)), func, kwargs)
+
+    def every(self, job_id: str, interval_s: float, jitter_s: float, func: str, **kwargs: Any) -> None:
+        trigger = IntervalTrigger(seconds=interval_s, jitter=int(jitter_s) or None, timezone=UTC)
+        self._add(job_id, trigger, func, kwargs)
+
+    def remove(self, job_id: str) -> None:
+        try:
+            self.scheduler.remove_job(job_id)
+        except Exception:  # JobLookupError: already gone (ran, or never planned)
+            pass
+
+    def jobs(self) -> list[JobInfo]:
+        found = self.scheduler.get_jobs()
+        out = []
+        for job in found:
+            next_run = getattr(job, "next_run_time", None)
+            out.append(
+                JobInfo(
+                    id=job.id,
+                    what=job.name,
+                    next_run_ms=None if next_run is None else int(next_run.timestamp() * 1000),
+                    session_id=int(job.id.split("-")[1]) if job.id.startswith("session-") else None,
+                    device_id=job.kwargs.get("device_id"),
+                )
+            )
+        return sorted(out, key=lambda j: (j.next_run_ms is None, j.next_run_ms or 0, j.id))

@@ -1,0 +1,277 @@
+"""Paired devices, the runs (syncs, captures, imports) that wrote data, and capture windows' results.
+
+The collector (device/) records everything through this service; the web and CLI read it. Calls that
+need the radio (scan, pair, capture, sync) go through `tracker.ports.CollectorPort`, plugged in by the
+composition root, so the web never imports device/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from tracker.clock import Clock
+from tracker.errors import NotFound, UserError
+from tracker.model import CaptureStatus, RunKind, RunStatus
+from tracker.ports import CollectorPort
+from tracker.storage.models import Capture, Device, MassageSession, Person, Run
+from tracker.timefmt import format_local
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    id: int
+    person_id: int | None
+    person_name: str | None
+    address: str
+    name: str
+    family: str
+    manufacturer: str | None
+    model: str | None
+    serial: str | None
+    firmware: str | None
+    battery_pct: int | None
+    battery_ms: int | None
+    paired: bool
+    last_sync_ms: int | None
+    last_sync_status: str | None
+    sync_interval_min: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "person": self.person_name, "address": self.address, "name": self.name,
+            "family": self.family, "manufacturer": self.manufacturer, "model": self.model,
+            "serial": self.serial, "firmware": self.firmware, "battery_pct": self.battery_pct,
+            "paired": self.paired,
+            "last_sync": None if self.last_sync_ms is None else format_local(self.last_sync_ms, "UTC"),
+            "last_sync_status": self.last_sync_status, "sync_interval_min": self.sync_interval_min,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    id: int
+    kind: str
+    device_id: int | None
+    device_name: str | None
+    started_ms: int
+    ended_ms: int | None
+    status: str
+    heart_rate: int
+    rr: int
+    sleep: int
+    sessions: int
+    malformed: int
+    detail: str | None
+    error: str | None
+    origin: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "device": self.device_name,
+            "started": format_local(self.started_ms, "UTC"),
+            "ended": None if self.ended_ms is None else format_local(self.ended_ms, "UTC"),
+            "status": self.status, "heart_rate": self.heart_rate, "rr": self.rr, "sleep": self.sleep,
+            "sessions": self.sessions, "malformed": self.malformed, "detail": self.detail,
+            "error": self.error, "origin": self.origin,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureInfo:
+    id: int
+    person_id: int
+    device_id: int | None
+    session_id: int | None
+    phase: str
+    planned_start_ms: int
+    planned_end_ms: int
+    started_ms: int | None
+    ended_ms: int | None
+    status: str
+    message: str | None
+    beats: int | None
+    artifact_pct: float | None
+    missing_s: float | None
+
+    def to_dict(self, tz: str = "UTC") -> dict[str, Any]:
+        return {
+            "id": self.id, "session_id": self.session_id, "phase": self.phase, "status": self.status,
+            "planned_start": format_local(self.planned_start_ms, tz),
+            "planned_end": format_local(self.planned_end_ms, tz), "message": self.message,
+            "beats": self.beats, "artifact_pct": self.artifact_pct, "missing_s": self.missing_s,
+        }  # fmt: skip
+
+
+def _device_info(d: Device, person: Person | None) -> DeviceInfo:
+    return DeviceInfo(
+        d.id, d.person_id, person.name if person else None, d.address, d.name, d.family, d.manufacturer,
+        d.model, d.serial, d.firmware, d.battery_pct, d.battery_ms, d.unpaired_ms is None, d.last_sync_ms,
+        d.last_sync_status, d.sync_interval_min,
+    )  # fmt: skip
+
+
+def _capture_info(c: Capture) -> CaptureInfo:
+    return CaptureInfo(
+        c.id, c.person_id, c.device_id, c.session_id, c.phase, c.planned_start_ms, c.planned_end_ms,
+        c.started_ms, c.ended_ms, c.status, c.message, c.beats, c.artifact_pct, c.missing_s,
+    )  # fmt: skip
+
+
+class Devices:
+    """Device registry, runs and captures; also the doorway to the collector for the web and CLI."""
+
+    def __init__(self, sessionmaker: so.sessionmaker[so.Session], clock: Clock) -> None:
+        self._db = sessionmaker
+        self._clock = clock
+        self.collector: CollectorPort | None = None  # plugged in by the composition root
+
+    def require_collector(self) -> CollectorPort:
+        if self.collector is None:
+            raise UserError("Bluetooth is not available in this process (start `tracker run`)")
+        return self.collector
+
+    # -- devices --------------------------------------------------------------------------------
+
+    def upsert(self, address: str, person_id: int, **fields: Any) -> DeviceInfo:
+        """Store a newly paired device, or re-pair a known address (keeps its id and its history)."""
+        now_ms = self._clock.now_ms()
+        with self._db.begin() as db:
+            dev = db.scalar(sa.select(Device).where(Device.address == address))
+            if dev is None:
+                dev = Device(address=address, paired_ms=now_ms, person_id=person_id, name=fields.pop("name", address),
+                             family=fields.pop("family", "hrs"))  # fmt: skip
+                db.add(dev)
+            dev.person_id = person_id
+            dev.unpaired_ms = None
+            dev.paired_ms = now_ms
+            for key, value in fields.items():
+                setattr(dev, key, value)
+            db.flush()
+            return _device_info(dev, db.get(Person, person_id))
+
+    def list(self, user_id: int | None = None, *, include_unpaired: bool = False) -> list[DeviceInfo]:
+        with self._db() as db:
+            stmt = sa.select(Device, Person).outerjoin(Person, Device.person_id == Person.id).order_by(Device.id)
+            if user_id is not None:
+                stmt = stmt.where(Person.user_id == user_id)
+            if not include_unpaired:
+                stmt = stmt.where(Device.unpaired_ms.is_(None))
+            return [_device_info(d, p) for d, p in db.execute(stmt)]
+
+    def get(self, ref: str | int, user_id: int | None = None) -> DeviceInfo:
+        """A device by id, name or address (as the CLI's DEVICE argument)."""
+        with self._db() as db:
+            stmt = sa.select(Device, Person).outerjoin(Person, Device.person_id == Person.id)
+            text = str(ref)
+            cond = [Device.name == text, Device.address == text.upper(), Device.address == text]
+            if text.isdigit():
+                cond.append(Device.id == int(text))
+            rows = db.execute(stmt.where(sa.or_(*cond)).order_by(Device.unpaired_ms.is_not(None), Device.id)).all()
+            rows = [r for r in rows if user_id is None or (r[1] is not None and r[1].user_id == user_id)]
+            if not rows:
+                raise NotFound(f"no device {text!r}")
+            return _device_info(*rows[0])
+
+    def unpair(self, ref: str | int, user_id: int | None = None) -> DeviceInfo:
+        info = self.get(ref, user_id)
+        with self._db.begin() as db:
+            dev = db.get(Device, info.id)
+            assert dev is not None
+            dev.unpaired_ms = self._clock.now_ms()
+        return self.get(info.id)
+
+    def set_battery(self, device_id: int, battery_pct: int) -> None:
+        with self._db.begin() as db:
+            dev = db.get(Device, device_id)
+            if dev is not None:
+                dev.battery_pct, dev.battery_ms = battery_pct, self._clock.now_ms()
+
+    # -- runs -----------------------------------------------------------------------------------
+
+    def start_run(self, kind: RunKind, device_id: int | None, person_id: int | None, origin: str | None = None) -> int:
+        with self._db.begin() as db:
+            run = Run(kind=str(kind), device_id=device_id, person_id=person_id, started_ms=self._clock.now_ms(),
+                      status=str(RunStatus.RUNNING), origin=origin)  # fmt: skip
+            db.add(run)
+            db.flush()
+            return run.id
+
+    def finish_run(self, run_id: int, status: RunStatus, **fields: Any) -> None:
+        """Close a run with its counts (heart_rate_count, rr_count, ..., detail, error)."""
+        now_ms = self._clock.now_ms()
+        with self._db.begin() as db:
+            run = db.get(Run, run_id)
+            assert run is not None
+            run.status, run.ended_ms = str(status), now_ms
+            for key, value in fields.items():
+                setattr(run, key, value)
+            if run.kind == RunKind.SYNC and run.device_id is not None:
+                dev = db.get(Device, run.device_id)
+                if dev is not None:
+                    dev.last_sync_ms, dev.last_sync_status = now_ms, str(status)
+
+    def runs(self, limit: int = 20, user_id: int | None = None, device_id: int | None = None) -> list[RunInfo]:
+        with self._db() as db:
+            stmt = sa.select(Run, Device.name).outerjoin(Device, Run.device_id == Device.id)
+            if user_id is not None:
+                stmt = stmt.join(Person, Run.person_id == Person.id).where(Person.user_id == user_id)
+            if device_id is not None:
+                stmt = stmt.where(Run.device_id == device_id)
+            stmt = stmt.order_by(Run.started_ms.desc(), Run.id.desc()).limit(limit)
+            return [
+                RunInfo(r.id, r.kind, r.device_id, name, r.started_ms, r.ended_ms, r.status, r.heart_rate_count,
+                        r.rr_count, r.sleep_count, r.session_count, r.malformed_count, r.detail, r.error, r.origin)  # fmt: skip
+                for r, name in db.execute(stmt)
+            ]
+
+    def run(self, run_id: int) -> RunInfo:
+        with self._db() as db:
+            if db.get(Run, run_id) is None:
+                raise NotFound(f"no run {run_id}")
+        return next(r for r in self.runs(limit=10**6) if r.id == run_id)
+
+    # -- captures -------------------------------------------------------------------------------
+
+    def new_capture(self, person_id: int, device_id: int, start_ms: int, end_ms: int,
+                    session_id: int | None = None, phase: str = "adhoc") -> int:  # fmt: skip
+        """An ad-hoc capture row (session captures are created by the planner)."""
+        if session_id is not None:
+            with self._db() as db:
+                s = db.get(MassageSession, session_id)
+                if s is None or s.person_id != person_id:
+                    raise NotFound(f"no session {session_id} for this device's person")
+        with self._db.begin() as db:
+            row = Capture(person_id=person_id, device_id=device_id, session_id=session_id, phase=phase,
+                          planned_start_ms=start_ms, planned_end_ms=end_ms, status=str(CaptureStatus.PLANNED))  # fmt: skip
+            db.add(row)
+            db.flush()
+            return row.id
+
+    def capture(self, capture_id: int) -> CaptureInfo:
+        with self._db() as db:
+            row = db.get(Capture, capture_id)
+            if row is None:
+                raise NotFound(f"no capture {capture_id}")
+            return _capture_info(row)
+
+    def update_capture(self, capture_id: int, **fields: Any) -> CaptureInfo:
+        with self._db.begin() as db:
+            row = db.get(Capture, capture_id)
+            if row is None:
+                raise NotFound(f"no capture {capture_id}")
+            for key, value in fields.items():
+                setattr(row, key, value)
+            return _capture_info(row)
+
+    def captures(self, *, session_id: int | None = None, person_id: int | None = None) -> list[CaptureInfo]:
+        with self._db() as db:
+            stmt = sa.select(Capture).order_by(Capture.planned_start_ms, Capture.id)
+            if session_id is not None:
+                stmt = stmt.where(Capture.session_id == session_id)
+            if person_id is not None:
+                stmt = stmt.where(Capture.person_id == person_id)
+            return [_capture_info(c) for c in db.scalars(stmt)]
