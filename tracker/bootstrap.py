@@ -14,9 +14,11 @@ import sqlalchemy.orm as so
 
 from tracker.clock import Clock, SystemClock
 from tracker.config import Config
+from tracker.devices import Devices
 from tracker.ingest import Ingest
 from tracker.interchange import Interchange
 from tracker.people import People, Users
+from tracker.reports import Reports
 from tracker.sessions import Sessions
 from tracker.storage.db import check_schema, make_engine, make_sessionmaker
 
@@ -34,7 +36,9 @@ class Tracker:
     ingest: Ingest
     sessions: Sessions
     interchange: Interchange
-    extras: dict[str, Any] = field(default_factory=dict)
+    devices: Devices
+    reports: Reports
+    extras: dict[str, Any] = field(default_factory=dict)  # ports plugged in by the composition root
 
     def close(self) -> None:
         self.engine.dispose()
@@ -53,14 +57,20 @@ def build_tracker(cfg: Config, clock: Clock | None = None, *, require_schema: bo
     db = make_sessionmaker(engine)
     ingest = Ingest(db)
     sessions = Sessions(db, clock)
+    people = People(db, clock)
+    devices = Devices(db, clock)
+    reports = Reports(db, people, sessions, cfg, clock)
     return Tracker(
         config=cfg,
         engine=engine,
         sessionmaker=db,
         clock=clock,
-        people=People(db, clock),
+        people=people,
         users=Users(db, clock),
         ingest=ingest,
         sessions=sessions,
         interchange=Interchange(db, ingest, sessions, clock),
+        devices=devices,
+        reports=reports,
+        extras={"devices": devices, "reports": reports},
     )

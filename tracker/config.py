@@ -16,15 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-NIGHT_METRICS = (
-    "ln_rmssd_night",
-    "resting_hr_bpm",
-    "tst_min",
-    "sleep_efficiency_pct",
-    "waso_min",
-    "deep_min",
-    "rem_min",
-)
+from tracker.analysis.sleep import NIGHT_METRICS  # the metrics a primary endpoint may name
+
 
 
 class ConfigError(ValueError):
@@ -111,6 +104,7 @@ class WebConfig:
     port: int = field(default=8000, metadata=_check(_port))
     threads: int = field(default=4, metadata=_check(_positive))
     login_attempts_per_15min: int = field(default=5, metadata=_check(_positive))
+    secure_cookies: bool = False  # send the session cookie over HTTPS only (behind a TLS reverse proxy)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ composition root, so the web never imports device/.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,6 +129,11 @@ class Devices:
         self._db = sessionmaker
         self._clock = clock
         self.collector: CollectorPort | None = None  # plugged in by the composition root
+        self.listeners: list[Callable[[DeviceInfo, str], None]] = []  # (device, "paired" | "unpaired")
+
+    def _notify(self, info: DeviceInfo, what: str) -> None:
+        for listener in self.listeners:
+            listener(info, what)
 
     def require_collector(self) -> CollectorPort:
         if self.collector is None:
@@ -151,7 +157,9 @@ class Devices:
             for key, value in fields.items():
                 setattr(dev, key, value)
             db.flush()
-            return _device_info(dev, db.get(Person, person_id))
+            info = _device_info(dev, db.get(Person, person_id))
+        self._notify(info, "paired")
+        return info
 
     def list(self, user_id: int | None = None, *, include_unpaired: bool = False) -> list[DeviceInfo]:
         with self._db() as db:
@@ -182,7 +190,9 @@ class Devices:
             dev = db.get(Device, info.id)
             assert dev is not None
             dev.unpaired_ms = self._clock.now_ms()
-        return self.get(info.id)
+        info = self.get(info.id)
+        self._notify(info, "unpaired")
+        return info
 
     def set_battery(self, device_id: int, battery_pct: int) -> None:
         with self._db.begin() as db:

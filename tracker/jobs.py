@@ -111,3 +111,32 @@ def build_nightly_summaries() -> int:
 
 def sync_interval_s(device_interval_min: int | None, default_min: int) -> float:
     return 60.0 * (device_interval_min or default_min)
+
+
+def heartbeat() -> int:
+    """Renew the service lease and keep one periodic sync job per paired device (every 30 s)."""
+    t = _tracker()
+    lease = t.extras.get("lease")
+    if lease is not None and not lease.heartbeat():
+        logger.error("the service lease was taken by another process; this process should stop")
+    return ensure_device_jobs()
+
+
+def ensure_device_jobs() -> int:
+    """Reconcile periodic sync jobs with paired devices (per-device interval, jitter); return changes."""
+    t = _tracker()
+    jobs = t.extras.get("jobs")
+    if jobs is None:
+        return 0
+    wanted = {f"sync-device-{d.id}": d for d in t.devices.list()}
+    have = {j.id: j for j in jobs.jobs() if j.id.startswith("sync-device-")}
+    changes = 0
+    for job_id, dev in wanted.items():
+        if job_id not in have:
+            jobs.every(job_id, sync_interval_s(dev.sync_interval_min, t.config.sync.interval_min),
+                       t.config.sync.jitter_s, "sync_device", device_id=dev.id)  # fmt: skip
+            changes += 1
+    for job_id in have.keys() - wanted.keys():
+        jobs.remove(job_id)
+        changes += 1
+    return changes

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -63,6 +64,10 @@ class ApsJobPort:
     def every(self, job_id: str, interval_s: float, jitter_s: float, func: str, **kwargs: Any) -> None:
         trigger = IntervalTrigger(seconds=interval_s, jitter=int(jitter_s) or None, timezone=UTC)
         self._add(job_id, trigger, func, kwargs)
+
+    def daily(self, job_id: str, hhmm: str, func: str, **kwargs: Any) -> None:
+        hour, minute = (int(x) for x in hhmm.split(":"))
+        self._add(job_id, CronTrigger(hour=hour, minute=minute), func, kwargs)  # server's local zone
 
     def remove(self, job_id: str) -> None:
         try:

@@ -10,7 +10,6 @@ from typing import Any
 
 from tracker.bootstrap import Tracker, build_tracker
 from tracker.config import Config
-from tracker.devices import Devices
 from tracker.errors import UserError
 from tracker.model import SessionKind, SessionStatus
 from tracker.planning import Planner
@@ -28,7 +27,6 @@ def planning_tracker(cfg: Config) -> Iterator[tuple[Tracker, ApsJobPort]]:
     jobs = ApsJobPort(tracker.engine, cfg)
     jobs.start(paused=True)
     tracker.extras["jobs"] = jobs
-    tracker.extras["devices"] = Devices(tracker.sessionmaker, tracker.clock)
     tracker.sessions.listeners.append(Planner(tracker.sessionmaker, jobs, cfg.capture, tracker.clock))
     try:
         yield tracker, jobs
@@ -114,7 +112,7 @@ def cmd_show(cfg: Config, args: argparse.Namespace) -> int:
     tracker = build_tracker(cfg)
     try:
         info = tracker.sessions.get(args.id)
-        caps = Devices(tracker.sessionmaker, tracker.clock).captures(session_id=args.id)
+        caps = tracker.devices.captures(session_id=args.id)
     finally:
         tracker.close()
     _show(info, args.json, {"captures": [c.to_dict(info.tz) for c in caps]} if args.json else None)
@@ -190,7 +188,7 @@ def cmd_jobs(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_runs(cfg: Config, args: argparse.Namespace) -> int:
     tracker = build_tracker(cfg)
     try:
-        runs = Devices(tracker.sessionmaker, tracker.clock).runs(limit=args.limit)
+        runs = tracker.devices.runs(limit=args.limit)
     finally:
         tracker.close()
     if args.json:

@@ -1,0 +1,213 @@
+"""Syncing a Colmi R0x ring: set its clock, battery, the heart-rate log day by day, the sleep history.
+
+Resumable without gaps or duplicates: each day's log is written in its own transaction together with the
+"hr_log" cursor (the start of that day), and the sleep nights with the "sleep" cursor (the end of the
+newest night), so an interrupted sync restarts from the last committed day; rows already stored are
+skipped by the ingest path's natural keys. Today's log is partial until midnight, so the cursor stays at
+today's start and today is fetched again next time.
+
+The ring keeps a zone-less wall clock set from our set-time request; its "day start" values are that
+wall clock's midnight encoded as if it were UTC. We convert with the person's UTC offset at sync time,
+the same offset the ring was just given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from bleak import BleakClient
+
+from device.link import NotifyQueue, RequestTimeout
+from device.protocols import colmi
+from device.protocols.errors import DecodeError
+from tracker.clock import Clock
+from tracker.devices import Devices
+from tracker.ingest import CursorUpdate, Ingest, Provenance
+from tracker.model import Source, Stage
+from tracker.timefmt import zone
+
+logger = logging.getLogger(__name__)
+DAY_MS = 86_400_000
+MINUTE_MS = 60_000
+HR_LOG_ATTEMPTS = 3  # a day whose reply was garbled (bad checksum) is asked for again
+STAGE_NAMES = {"light": Stage.LIGHT, "deep": Stage.DEEP, "rem": Stage.REM, "awake": Stage.AWAKE}
+
+
+@dataclass
+class SyncCounts:
+    heart_rate: int = 0
+    sleep: int = 0
+    malformed: int = 0
+    unavailable: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+class ColmiSession:
+    """Request/response over the ring's command channel (16-byte packets, answers by notification)."""
+
+    def __init__(self, client: BleakClient, timeout_s: float, gone: asyncio.Event | None = None) -> None:
+        self.client = client
+        self.timeout_s = timeout_s
+        self.gone = gone
+        self.notes = NotifyQueue(gone)
+        self.malformed = 0
+        self._subscribed = False
+
+    async def subscribe(self) -> None:
+        if not self._subscribed:
+            await self.client.start_notify(colmi.NOTIFY_UUID, self.notes.callback)
+            self._subscribed = True
+
+    async def request(self, packet: bytes, command: int) -> bytes:
+        """Send one request and return the first valid answer packet for `command`."""
+        await self.subscribe()
+        self.notes.drain()
+        await self.client.write_gatt_char(colmi.WRITE_UUID, packet, response=False)
+        deadline = asyncio.get_running_loop().time() + self.timeout_s
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise RequestTimeout(f"command 0x{command:02x}: no answer within {self.timeout_s:.0f} s")
+            _t, data = await self.notes.get(remaining)
+            try:
+                got, _payload = colmi.parse_packet(data)
+            except DecodeError:
+                self.malformed += 1
+                continue
+            if got == command:
+                return data
+
+    async def battery(self) -> colmi.BatteryInfo:
+        return colmi.decode_battery(await self.request(colmi.battery_request(), colmi.CMD_BATTERY))
+
+    async def set_time(self, local_wall_clock: dt.datetime) -> None:
+        await self.request(colmi.set_time_request(local_wall_clock), colmi.CMD_SET_TIME)
+
+    async def hr_log(self, day_start_s: int) -> colmi.HeartRateLog:
+        await self.subscribe()
+        self.notes.drain()
+        parser = colmi.HeartRateLogParser(day_start_s)
+        await self.client.write_gatt_char(colmi.WRITE_UUID, colmi.hr_log_request(day_start_s), response=False)
+        while True:
+            _t, data = await self.notes.get(self.timeout_s)
+            try:
+                command, _ = colmi.parse_packet(data)
+                if command != colmi.CMD_HR_LOG:
+                    continue  # an unsolicited notice between log packets
+                log = parser.feed(data)
+            except DecodeError:
+                self.malformed += 1
+                raise
+            if log is not None:
+                return log
+
+    async def sleep_history(self) -> list[colmi.SleepDay]:
+        if self.client.services.get_characteristic(colmi.BIG_DATA_WRITE_UUID) is None:
+            raise RequestTimeout("no big-data (sleep) service on this ring")
+        big = NotifyQueue(self.gone)
+        await self.client.start_notify(colmi.BIG_DATA_NOTIFY_UUID, big.callback)
+        try:
+            parser = colmi.SleepHistoryParser()
+            await self.client.write_gatt_char(colmi.BIG_DATA_WRITE_UUID, colmi.sleep_history_request(), response=False)
+            while True:
+                _t, data = await big.get(self.timeout_s)
+                try:
+                    nights = parser.feed(data)
+                except DecodeError:
+                    self.malformed += 1
+                    raise
+                if nights is not None:
+                    return nights
+        finally:
+            try:
+                await self.client.stop_notify(colmi.BIG_DATA_NOTIFY_UUID)
+            except Exception:  # the link may already be gone; nothing to undo then
+                pass
+
+
+@dataclass
+class ColmiSync:
+    client: BleakClient
+    devices: Devices
+    ingest: Ingest
+    device_id: int
+    person_id: int
+    tz: str
+    run_id: int
+    clock: Clock
+    timeout_s: float
+    first_sync_days: int
+    gone: asyncio.Event | None = None
+
+    async def run(self) -> SyncCounts:
+        counts = SyncCounts()
+        ring = ColmiSession(self.client, self.timeout_s, self.gone)
+        prov = Provenance(self.person_id, Source.HISTORY, self.device_id, self.run_id)
+        now_ms = self.clock.now_ms()
+        local_now = dt.datetime.fromtimestamp(now_ms / 1000, tz=zone(self.tz))
+        offset_ms = int(local_now.utcoffset().total_seconds() * 1000)  # type: ignore[union-attr]
+        try:
+            await ring.set_time(local_now.replace(tzinfo=None))
+        except RequestTimeout as exc:
+            counts.unavailable.append(f"set time: {exc}")
+        try:
+            info = await ring.battery()
+            await asyncio.to_thread(self.devices.set_battery, self.device_id, info.level_pct)
+        except (RequestTimeout, DecodeError) as exc:
+            counts.unavailable.append(f"battery: {exc}")
+        await self._heart_rate_log(ring, prov, now_ms, offset_ms, counts)
+        try:
+            nights = await ring.sleep_history()
+        except RequestTimeout as exc:
+            counts.unavailable.append(f"sleep: unavailable ({exc})")
+        else:
+            counts.sleep += await self._store_sleep(nights, prov, now_ms, offset_ms)
+        counts.malformed += ring.malformed
+        return counts
+
+    async def _heart_rate_log(self, ring: ColmiSession, prov: Provenance, now_ms: int, offset_ms: int,
+                              counts: SyncCounts) -> None:  # fmt: skip
+        today_local_ms = (now_ms + offset_ms) // DAY_MS * DAY_MS  # ring-clock midnight today
+        cursor = await asyncio.to_thread(self.ingest.cursor, self.device_id, "hr_log")
+        if cursor is None:
+            first_local_ms = today_local_ms - (self.first_sync_days - 1) * DAY_MS
+        else:
+            first_local_ms = min((cursor + offset_ms) // DAY_MS * DAY_MS, today_local_ms)
+        for day_local_ms in range(first_local_ms, today_local_ms + DAY_MS, DAY_MS):
+            day_start_s = day_local_ms // 1000
+            log = None
+            for _attempt in range(HR_LOG_ATTEMPTS):
+                try:
+                    log = await ring.hr_log(day_start_s)
+                    break
+                except DecodeError:
+                    continue  # garbled reply: ask for the day again
+            if log is None:
+                raise RequestTimeout(f"heart-rate log of day {day_start_s}: garbled {HR_LOG_ATTEMPTS} times")
+            rows = [((t_s * 1000) - offset_ms, bpm) for t_s, bpm in log.readings()]
+            rows = [(t, bpm) for t, bpm in rows if t <= now_ms and 20 <= bpm <= 250]  # never store garbage
+            day_real_start_ms = day_local_ms - offset_ms
+            counts.heart_rate += await asyncio.to_thread(
+                self.ingest.heart_rate, rows, prov, CursorUpdate(self.device_id, "hr_log", day_real_start_ms)
+            )
+
+    async def _store_sleep(self, nights: list[colmi.SleepDay], prov: Provenance, now_ms: int, offset_ms: int) -> int:
+        today_local = dt.date.fromtimestamp(0) + dt.timedelta(days=(now_ms + offset_ms) // DAY_MS)
+        rows: list[tuple[int, int, str]] = []
+        for night in nights:
+            start_naive, _end_naive = night.bounds(today_local)
+            t = calendar.timegm(start_naive.timetuple()) * 1000 - offset_ms
+            for name, minutes in night.stages:
+                stage = STAGE_NAMES.get(name)
+                end = t + minutes * MINUTE_MS
+                if stage is not None and minutes > 0 and end <= now_ms:
+                    rows.append((t, end, str(stage)))
+                t = end
+        if not rows:
+            return 0
+        cursor = CursorUpdate(self.device_id, "sleep", max(r[1] for r in rows))
+        return await asyncio.to_thread(self.ingest.sleep, rows, prov, cursor)

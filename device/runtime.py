@@ -1,0 +1,142 @@
+"""The BLE thread: owns the process's only asyncio loop, the bumble central if any, and the collector.
+
+bleak needs one event loop for the process's lifetime, so one thread runs it; other threads (web
+requests, scheduler jobs, the CLI) hand work to it with `asyncio.run_coroutine_threadsafe` and wait with
+a timeout. This class is the `tracker.ports.CollectorPort` the composition root plugs into tracker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+
+from device.collector import Collector
+from device.link import BackendKwargs, NotInRange
+from tracker.errors import UserError
+from tracker.ports import CaptureOutcome, ScanResult, SyncOutcome
+
+logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
+EMULATOR_SPEC = "emulator"
+
+
+class BluetoothUnavailable(UserError):
+    """Scan/pair/capture/sync failed in a way the person can act on (not in range, no adapter)."""
+
+
+class BleRuntime:
+    """Start once, call from any thread, stop once."""
+
+    def __init__(
+        self,
+        make_collector: Callable[[BackendKwargs], Collector],
+        *,
+        backend: str = "system",
+        transport: str = EMULATOR_SPEC,
+        keystore_path: str | None = None,
+        on_loop_start: Callable[[Any], Awaitable[None]] | None = None,
+        on_loop_stop: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """`on_loop_start(central)` runs on the loop after the central opened (the demo and tests attach
+        emulated devices to `central.emulator` there); `on_loop_stop()` runs before it closes."""
+        self._make_collector = make_collector
+        self._backend = backend
+        self._transport = transport
+        self._keystore_path = keystore_path
+        self._on_loop_start = on_loop_start
+        self._on_loop_stop = on_loop_stop
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="ble", daemon=True)
+        self.collector: Collector | None = None
+        self.central: Any = None
+
+    # -- life cycle -------------------------------------------------------------------------------
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        self._thread.start()
+        if not self._ready.wait(timeout_s):
+            raise BluetoothUnavailable("the Bluetooth thread did not start in time")
+        if self._error is not None:
+            raise BluetoothUnavailable(f"Bluetooth could not start: {self._error}") from self._error
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)  # asyncio.Event is not thread-safe
+        self._thread.join(timeout_s)
+
+    def _main(self) -> None:
+        asyncio.run(self._run())
+
+    async def _run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        try:
+            backend = BackendKwargs()
+            if self._backend == "bumble":
+                from device.bumble_backend import BumbleCentral, bleak_kwargs
+
+                self.central = BumbleCentral(keystore=self._keystore_path)
+                await self.central.open(self._transport)
+                scanner, client = bleak_kwargs(self.central)
+                backend = BackendKwargs(scanner, client)
+            self.collector = self._make_collector(backend)
+            if self._on_loop_start is not None:
+                await self._on_loop_start(self.central)
+        except BaseException as exc:  # reported to start(); the thread ends
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            if self._on_loop_stop is not None:
+                try:
+                    await self._on_loop_stop()
+                except Exception:
+                    logger.exception("emulator shutdown failed")
+            if self.central is not None:
+                await self.central.close()
+
+    # -- CollectorPort ----------------------------------------------------------------------------
+
+    def call(self, coro: Coroutine[Any, Any, _T], timeout_s: float) -> _T:
+        """Run a coroutine on the BLE loop from another thread and wait for it."""
+        if self._loop is None or not self._thread.is_alive():
+            coro.close()
+            raise BluetoothUnavailable("Bluetooth is not running")
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result(timeout_s)
+        except TimeoutError:
+            future.cancel()
+            raise BluetoothUnavailable(f"Bluetooth operation timed out after {timeout_s:.0f} s") from None
+        except NotInRange as exc:
+            raise BluetoothUnavailable(str(exc)) from None
+
+    def _collector(self) -> Collector:
+        if self.collector is None:
+            raise BluetoothUnavailable("Bluetooth is not running")
+        return self.collector
+
+    def scan(self, seconds: float) -> list[ScanResult]:
+        return self.call(self._collector().scan(seconds), seconds + 30)
+
+    def pair(self, address: str, person_id: int) -> int:
+        return self.call(self._collector().pair(address, person_id), 120)
+
+    def capture(self, device_id: int, seconds: float, capture_id: int) -> CaptureOutcome:
+        return self.call(self._collector().capture(device_id, seconds, capture_id), seconds + 120)
+
+    def sync(self, device_id: int) -> SyncOutcome:
+        return self.call(self._collector().sync(device_id), 600)
+
+    def run_on_loop(self, coro: Coroutine[Any, Any, _T], timeout_s: float = 60) -> _T:
+        """For the demo and tests: run arbitrary setup on the BLE loop."""
+        return self.call(coro, timeout_s)

@@ -1,0 +1,129 @@
+"""Claims table and verdict rules (tracker.analysis.claims, tracker.analysis.verdicts)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracker.analysis.claims import (
+    ACUTE,
+    CLAIMS,
+    NIGHTS,
+    SEED_BACK,
+    SEED_GENERAL,
+    SEED_JOINT,
+    SEED_MEDICAL,
+    assess_claims,
+)
+from tracker.analysis.verdicts import METRIC_DIRECTION, Verdict, acute_verdict, combine_verdicts, night_verdict
+
+SEEDS = {SEED_GENERAL, SEED_MEDICAL, SEED_BACK, SEED_JOINT}
+
+
+def _claim(key: str):
+    return next(c for c in CLAIMS if c.key == key)
+
+
+def test_claims_table_covers_every_seed_and_the_named_claims() -> None:
+    keys = {c.key for c in CLAIMS}
+    assert len(keys) == len(CLAIMS)  # deduplicated
+    for expected in (
+        "stress", "sleep", "blood_pressure", "energy", "pain", "mood", "anxiety", "circulation", "immunity",
+        "posture", "flexibility", "headaches", "hormones", "depression", "heart",
+    ):  # fmt: skip
+        assert expected in keys
+    assert {s for c in CLAIMS for s in c.sources} == SEEDS
+    for c in CLAIMS:
+        assert c.sources and set(c.sources) <= SEEDS
+        assert c.evidence
+        assert c.metrics or c.unmeasured_reason  # unmeasurable claims say why
+        for ref in c.metrics:
+            assert ref.family in (ACUTE, NIGHTS)
+            assert ref.metric in METRIC_DIRECTION
+
+
+def test_claim_metric_mapping() -> None:
+    assert {r.label() for r in _claim("stress").metrics} == {
+        "acute.ln_rmssd", "acute.hr_bpm", "acute.stress", "nights.ln_rmssd_night",
+    }  # fmt: skip
+    assert {r.metric for r in _claim("sleep").metrics} == {
+        "tst_min", "sleep_efficiency_pct", "waso_min", "deep_min", "rem_min",
+    }  # fmt: skip
+    assert {r.label() for r in _claim("heart").metrics} == {"acute.hr_bpm", "nights.resting_hr_bpm"}
+    assert {r.metric for r in _claim("pain").metrics} == {"pain"}
+    assert {r.metric for r in _claim("mood").metrics} == {"mood"}
+    for key in ("immunity", "circulation", "posture", "flexibility", "energy"):
+        assert _claim(key).metrics == ()
+
+
+def test_unmeasurable_claims_are_listed_not_dropped() -> None:
+    out = assess_claims({}, has_rest_controls=False)
+    assert len(out) == len(CLAIMS)
+    assert all(a.verdict is Verdict.NOT_MEASURED for a in out)
+    bp = next(a for a in out if a.claim == _claim("blood_pressure").claim)
+    assert bp.to_dict()["source"] == SEED_BACK
+    assert "cannot be checked" in bp.explanation or "no data" in bp.explanation or "any data" in bp.explanation
+
+
+def test_blood_pressure_is_measured_when_bp_rows_exist() -> None:
+    out = assess_claims({(ACUTE, "sbp_mmhg"): Verdict.NO_CLEAR_CHANGE}, has_rest_controls=False)
+    bp = next(a for a in out if a.claim == _claim("blood_pressure").claim)
+    assert bp.verdict is Verdict.NO_CLEAR_CHANGE
+
+
+def test_explanations_say_during_your_sessions_without_rest_controls() -> None:
+    v = {(ACUTE, "hr_bpm"): Verdict.IMPROVED, (NIGHTS, "resting_hr_bpm"): Verdict.NO_CLEAR_CHANGE}
+    heart = next(a for a in assess_claims(v, has_rest_controls=False) if "heart rate" in a.claim.lower())
+    assert heart.verdict is Verdict.IMPROVED
+    assert "during your sessions" in heart.explanation
+    assert "lying still" in heart.explanation or "rest and posture" in heart.explanation  # literature
+    with_rest = next(a for a in assess_claims(v, has_rest_controls=True) if "heart rate" in a.claim.lower())
+    assert "massage minus your rest sessions" in with_rest.explanation
+    d = heart.to_dict()
+    assert set(d) == {"claim", "source", "metrics", "verdict", "explanation"}
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "expected"),
+    [
+        ([], Verdict.NOT_MEASURED),
+        ([Verdict.NOT_MEASURED, Verdict.NOT_MEASURED], Verdict.NOT_MEASURED),
+        ([Verdict.NOT_MEASURED, Verdict.NOT_ENOUGH_DATA], Verdict.NOT_ENOUGH_DATA),
+        ([Verdict.NOT_ENOUGH_DATA, Verdict.NO_CLEAR_CHANGE], Verdict.NO_CLEAR_CHANGE),
+        ([Verdict.NO_CLEAR_CHANGE, Verdict.IMPROVED], Verdict.IMPROVED),
+        ([Verdict.WORSENED, Verdict.NOT_ENOUGH_DATA], Verdict.WORSENED),
+        ([Verdict.IMPROVED, Verdict.WORSENED], Verdict.NO_CLEAR_CHANGE),
+    ],
+)
+def test_combine_verdicts(verdicts: list[Verdict], expected: Verdict) -> None:
+    assert combine_verdicts(verdicts) is expected
+
+
+def test_verdict_direction_for_heart_rate() -> None:
+    down = (-6.0, -2.0)
+    up = (2.0, 6.0)
+    assert acute_verdict("hr_bpm", n=10, n_available=10, ci95=down, q=0.01) is Verdict.IMPROVED
+    assert acute_verdict("hr_bpm", n=10, n_available=10, ci95=up, q=0.01) is Verdict.WORSENED
+    assert acute_verdict("ln_rmssd", n=10, n_available=10, ci95=up, q=0.01) is Verdict.IMPROVED
+    kw = dict(n_values=60, n_scored=50, n_lag=8, n_control=30, p=0.01, q=0.05, primary=False)
+    assert night_verdict("resting_hr_bpm", ci95=down, **kw) is Verdict.IMPROVED
+    assert night_verdict("resting_hr_bpm", ci95=up, **kw) is Verdict.WORSENED
+    assert night_verdict("waso_min", ci95=up, **kw) is Verdict.WORSENED
+    assert night_verdict("tst_min", ci95=up, **kw) is Verdict.IMPROVED
+
+
+def test_verdicts_never_overclaim() -> None:
+    # CI excludes zero but the multiplicity-adjusted test fails → no clear change, and vice versa.
+    assert acute_verdict("hr_bpm", n=10, n_available=10, ci95=(-6.0, -2.0), q=0.08) is Verdict.NO_CLEAR_CHANGE
+    assert acute_verdict("hr_bpm", n=10, n_available=10, ci95=(-6.0, 1.0), q=0.001) is Verdict.NO_CLEAR_CHANGE
+    kw = dict(n_values=60, n_scored=50, n_lag=8, n_control=30, ci95=(0.1, 0.3))
+    assert night_verdict("tst_min", p=0.01, q=0.2, primary=False, **kw) is Verdict.NO_CLEAR_CHANGE
+    assert night_verdict("tst_min", p=0.01, q=0.2, primary=True, **kw) is Verdict.IMPROVED  # pre-declared
+    assert night_verdict("tst_min", p=0.06, q=0.06, primary=True, **kw) is Verdict.NO_CLEAR_CHANGE
+    # Too little data, and no data at all.
+    assert acute_verdict("pain", n=3, n_available=10, ci95=(-3.0, -1.0), q=0.001) is Verdict.NOT_ENOUGH_DATA
+    assert acute_verdict("pain", n=0, n_available=0, ci95=None, q=None) is Verdict.NOT_MEASURED
+    few = dict(kw, n_lag=3)
+    assert night_verdict("tst_min", p=0.01, q=0.01, primary=True, **few) is Verdict.NOT_ENOUGH_DATA
+    short = dict(kw, n_scored=13)
+    assert night_verdict("tst_min", p=0.01, q=0.01, primary=True, **short) is Verdict.NOT_ENOUGH_DATA
+    assert night_verdict("tst_min", p=None, q=None, primary=True, **dict(kw, n_values=0)) is Verdict.NOT_MEASURED

@@ -1,0 +1,241 @@
+"""Statistics of tracker.analysis.effects: hand-checked small cases and simulation-based validation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from tracker.analysis.effects import (
+    benjamini_hochberg,
+    block_bootstrap_weights,
+    control_mask,
+    group_difference,
+    hedges_g,
+    hedges_j,
+    label_permutation_p,
+    lag_masks,
+    mde_sd,
+    night_effects,
+    paired_change,
+    rolling_baseline,
+    sessions_needed,
+    sign_flip_p,
+    spearman_permutation,
+    t_interval,
+    welch_interval,
+)
+from tracker.analysis.verdicts import Verdict, night_verdict
+
+# --- acute ----------------------------------------------------------------------------------------
+
+
+def test_sign_flip_exact_small_sets() -> None:
+    # Only ++++ and ---- reach |Σ| = 10 among the 16 patterns.
+    assert sign_flip_p([1, 2, 3, 4], seed=0) == pytest.approx(2 / 16)
+    # ±2±3±1: |Σ| ≥ 4 for (6, 4, −4, −6) → 4 of 8.
+    assert sign_flip_p([2, 3, -1], seed=0) == pytest.approx(4 / 8)
+    # A zero sum is matched by every pattern.
+    assert sign_flip_p([1, -1], seed=0) == pytest.approx(1.0)
+
+
+def test_sign_flip_random_path_is_seeded_and_bounded() -> None:
+    x = np.linspace(0.1, 2.0, 20)
+    p1 = sign_flip_p(x, seed=3)
+    assert p1 == sign_flip_p(x, seed=3)
+    assert p1 == pytest.approx(1 / 10_001)  # all positive: no random pattern reaches the observed sum
+    assert sign_flip_p(np.array([1.0, -1.0] * 10), seed=1) == pytest.approx(1.0)
+
+
+def test_paired_change_t_interval_matches_scipy() -> None:
+    d = np.array([-3.0, -1.5, -4.2, 0.5, -2.0, np.nan])
+    pc = paired_change(d, seed=0)
+    ref = stats.ttest_1samp(d[:-1], 0).confidence_interval(0.95)
+    assert pc.n == 5
+    assert pc.mean_change == pytest.approx(-2.04)
+    assert pc.ci95 == pytest.approx((ref.low, ref.high))
+    # |Σ| = 10.2; at least as extreme: the observed pattern, the one with 0.5 flipped (|Σ| = 11.2)
+    # and both negations → 4 of 32.
+    assert pc.p == pytest.approx(4 / 32)
+    assert t_interval([1.0]) is None
+
+
+def test_welch_interval_and_label_permutation() -> None:
+    a = np.array([1.0, 2.0, 4.0, 7.0])
+    b = np.array([3.0, 5.0, 6.0, 9.0, 12.0])
+    ref = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert welch_interval(a, b) == pytest.approx((ref.low, ref.high))
+    # {1,2} vs {3,4}: of the 6 relabellings, {1,2} and {3,4} give |Δ| = 2.
+    assert label_permutation_p([1, 2], [3, 4], seed=0) == pytest.approx(2 / 6)
+    gd = group_difference(a, b, seed=0)
+    assert gd.difference == pytest.approx(a.mean() - b.mean())
+    assert 0 < gd.p <= 1
+
+
+# --- multiplicity, effect size, power ---------------------------------------------------------------
+
+
+def test_benjamini_hochberg_against_hand_computation() -> None:
+    # sorted .01 .03 .04 .20 → m·p/j = .04 .06 .0533 .20 → running min from the top: .04 .0533 .0533 .20
+    q = benjamini_hochberg([0.01, 0.04, 0.03, 0.20, np.nan])
+    assert q[:4] == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.20])
+    assert math.isnan(q[4])
+    assert benjamini_hochberg([0.9, 0.95]) == pytest.approx([0.95, 0.95])
+
+
+def test_hedges_g_formula() -> None:
+    x = [1.0, 2.0, 3.0, 4.0]
+    y = [2.0, 3.0, 4.0, 5.0, 6.0]
+    sp = math.sqrt((3 * np.var(x, ddof=1) + 4 * np.var(y, ddof=1)) / 7)
+    j = 1 - 3 / (4 * 9 - 9)
+    assert hedges_j(4, 5) == pytest.approx(j)
+    assert hedges_g(x, y) == pytest.approx(j * (-1.5) / sp)
+    assert hedges_g(x, y) == pytest.approx(-0.910840, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("n_days", "k", "expected"), [(60, 4, 1.45), (60, 8, 1.06), (90, 12, 0.87), (120, 16, 0.75), (180, 24, 0.61)]
+)
+def test_mde_table_from_science_md(n_days: int, k: int, expected: float) -> None:
+    assert round(mde_sd(k, n_days - k), 2) == expected
+
+
+def test_sessions_needed() -> None:
+    # (2.8/0.5)²·(1 + 8/52) = 36.18 → 37 lag nights, 8 already → 29 more.
+    assert sessions_needed(0.5, 8, 52) == 29
+    assert sessions_needed(5.0, 8, 52) == 0
+    assert sessions_needed(0.0, 8, 52) is None
+
+
+# --- nights -------------------------------------------------------------------------------------------
+
+
+def test_rolling_baseline_uses_past_only() -> None:
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=50)
+    bl = rolling_baseline(y)
+    # Fewer than 7 past nights: unscored.
+    assert np.isnan(bl.deviation[:7]).all() and np.isfinite(bl.deviation[7:]).all()
+    window = y[12:40]
+    med = np.median(window)
+    assert bl.median[40] == pytest.approx(med)
+    assert bl.scale[40] == pytest.approx(1.4826 * np.median(np.abs(window - med)))
+    # Changing the future never changes the past scores.
+    y2 = y.copy()
+    y2[30:] += 100
+    assert np.array_equal(rolling_baseline(y2).deviation[:30], bl.deviation[:30], equal_nan=True)
+
+
+def test_lag_and_control_masks() -> None:
+    md = np.zeros(10, dtype=bool)
+    md[2] = True
+    lm = lag_masks(md, (1, 2, 3))
+    assert [np.flatnonzero(r).tolist() for r in lm] == [[3], [4], [5]]
+    assert np.flatnonzero(~control_mask(md)).tolist() == [3, 4, 5]
+
+
+def test_block_bootstrap_weights_rows_sum_to_days() -> None:
+    w = block_bootstrap_weights(100, seed=0, n_boot=50)
+    assert w.shape == (50, 100)
+    assert (w.sum(axis=1) == 100).all()
+
+
+def _ar1(rng: np.random.Generator, n_people: int, n_days: int, phi: float) -> np.ndarray:
+    e = rng.normal(size=(n_people, n_days))
+    y = np.empty_like(e)
+    y[:, 0] = e[:, 0] / math.sqrt(1 - phi**2)
+    for t in range(1, n_days):
+        y[:, t] = phi * y[:, t - 1] + e[:, t]
+    return y
+
+
+def _session_days(rng: np.random.Generator, n_people: int, n_days: int, k: int) -> np.ndarray:
+    # k distinct days per person, after the 7-night baseline warm-up and before the last night.
+    keys = rng.random((n_people, n_days))
+    keys[:, :7] = 2.0
+    keys[:, -1] = 2.0
+    days = np.argsort(keys, axis=1)[:, :k]
+    md = np.zeros((n_people, n_days), dtype=bool)
+    np.put_along_axis(md, days, True, axis=1)
+    return md
+
+
+def test_planted_lag1_effect_is_found_with_right_sign_and_covering_ci() -> None:
+    rng = np.random.default_rng(7)
+    n_days, true_effect = 150, 0.30  # 2 SD of the 0.15 night-to-night noise
+    md = _session_days(rng, 1, n_days, 20)[0]
+    y = 3.8 + 0.15 * _ar1(rng, 1, n_days, 0.4)[0]
+    y[1:][md[:-1]] += true_effect
+    lag1, lag2, _ = night_effects(y, md, seed=0)
+    assert lag1.difference == pytest.approx(true_effect, abs=0.1)
+    assert lag1.ci95[0] <= true_effect <= lag1.ci95[1]
+    assert lag1.ci95[0] > 0
+    assert lag1.hedges_g > 1
+    assert lag1.p < 0.05
+    v = night_verdict(
+        "ln_rmssd_night", n_values=n_days, n_scored=lag1.n_scored, n_lag=lag1.n_lag,
+        n_control=lag1.n_control, ci95=lag1.ci95, p=lag1.p, q=lag1.p, primary=True,
+    )  # fmt: skip
+    assert v is Verdict.IMPROVED
+    # Same planted rise in resting HR is a worsening.
+    v_hr = night_verdict(
+        "resting_hr_bpm", n_values=n_days, n_scored=lag1.n_scored, n_lag=lag1.n_lag,
+        n_control=lag1.n_control, ci95=lag1.ci95, p=lag1.p, q=lag1.p, primary=False,
+    )  # fmt: skip
+    assert v_hr is Verdict.WORSENED
+    assert lag2.ci95[0] < 0 < lag2.ci95[1] or abs(lag2.difference) < 0.1
+
+
+def test_null_effect_primary_endpoint_false_calls_at_most_5_percent() -> None:
+    n_people, n_days, k = 300, 60, 8
+    rng = np.random.default_rng(2024)
+    y = 3.8 + 0.15 * _ar1(rng, n_people, n_days, 0.4)
+    md = _session_days(rng, n_people, n_days, k)
+    # The bootstrap weights do not depend on the data: share them across people.
+    w = block_bootstrap_weights(n_days, seed=0)
+    calls = 0
+    for i in range(n_people):
+        (e,) = night_effects(y[i], md[i], lags=(1,), seed=i, boot_weights=w)
+        v = night_verdict(
+            "ln_rmssd_night", n_values=n_days, n_scored=e.n_scored, n_lag=e.n_lag,
+            n_control=e.n_control, ci95=e.ci95, p=e.p, q=e.p, primary=True,
+        )  # fmt: skip
+        calls += v in (Verdict.IMPROVED, Verdict.WORSENED)
+    assert calls / n_people <= 0.05, calls
+
+
+def test_bootstrap_ci_coverage_is_close_to_nominal() -> None:
+    # The moving-block percentile interval runs slightly narrow (≈ 92 % in this setting); guard against worse.
+    n_people, n_days, effect = 150, 150, 1.5
+    rng = np.random.default_rng(11)
+    y = _ar1(rng, n_people, n_days, 0.4)
+    md = _session_days(rng, n_people, n_days, 20)
+    y[:, 1:] += effect * md[:, :-1]
+    w = block_bootstrap_weights(n_days, seed=0)
+    covered = 0
+    for i in range(n_people):
+        (e,) = night_effects(y[i], md[i], lags=(1,), seed=i, boot_weights=w)
+        covered += e.ci95[0] <= effect <= e.ci95[1]
+    assert covered / n_people >= 0.85
+
+
+def test_circular_shift_p_floor_and_unscored_inputs() -> None:
+    rng = np.random.default_rng(0)
+    md = np.zeros(60, dtype=bool)
+    md[[10, 20, 30, 40, 50]] = True
+    y = rng.normal(size=60)
+    y[1:][md[:-1]] += 50.0  # overwhelming effect: only the observed labelling is this extreme
+    (e,) = night_effects(y, md, lags=(1,), seed=0)
+    assert e.p == pytest.approx(1 / (1 + 47))  # offsets 7..53
+    (none,) = night_effects(np.full(60, np.nan), md, lags=(1,), seed=0)
+    assert none.n_scored == 0 and none.difference is None and none.ci95 is None and none.p is None
+
+
+def test_spearman_permutation() -> None:
+    x = np.arange(12.0)
+    r = spearman_permutation(x, x**2, seed=0)
+    assert r.rho == pytest.approx(1.0)
+    assert r.p < 0.001
+    assert spearman_permutation(np.ones(12), x, seed=0).rho is None

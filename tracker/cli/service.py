@@ -1,0 +1,85 @@
+"""The one-process service: lease, Bluetooth runtime, scheduler with its persistent jobs, and the web.
+
+Used by `tracker run`, `tracker demo` and the end-to-end tests. Start order: lease (refuse a second
+service on the same database), Bluetooth thread, scheduler; stop in reverse, so jobs stay persisted and
+links are closed before the database is.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tracker import jobs as job_functions
+from tracker.bootstrap import Tracker, build_tracker
+from tracker.clock import Clock
+from tracker.config import Config
+from tracker.model import SessionStatus
+from tracker.planning import Planner
+from tracker.service_lock import Lease
+
+from .runtime import make_runtime
+from .scheduling import HEARTBEAT_S, ApsJobPort
+
+logger = logging.getLogger(__name__)
+
+
+class Service:
+    def __init__(
+        self,
+        cfg: Config,
+        *,
+        clock: Clock | None = None,
+        transport: str | None = None,
+        on_loop_start: Callable[[Any], Awaitable[None]] | None = None,
+        on_loop_stop: Callable[[], Awaitable[None]] | None = None,
+        tracker: Tracker | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.tracker = tracker or build_tracker(cfg, clock)
+        self.lease = Lease(self.tracker.sessionmaker, self.tracker.clock)
+        self.jobs = ApsJobPort(self.tracker.engine, cfg)
+        self.runtime = make_runtime(self.tracker, transport=transport, on_loop_start=on_loop_start,
+                                    on_loop_stop=on_loop_stop)  # fmt: skip
+        self.planner = Planner(self.tracker.sessionmaker, self.jobs, cfg.capture, self.tracker.clock)
+        self._started: list[str] = []
+
+    def start(self) -> None:
+        t = self.tracker
+        self.lease.acquire()  # Conflict if another service runs on this database
+        self._started.append("lease")
+        t.extras["lease"] = self.lease
+        t.extras["jobs"] = self.jobs
+        self.runtime.start()
+        self._started.append("runtime")
+        t.sessions.listeners.append(self.planner)
+        t.devices.listeners.append(self._on_device)
+        job_functions.bind(t)
+        self.jobs.start()
+        self._started.append("jobs")
+        self.jobs.every("service-heartbeat", HEARTBEAT_S, 0, "heartbeat")
+        self.jobs.daily("nightly-summaries", self.cfg.jobs.nightly_summary_time, "build_nightly_summaries")
+        job_functions.ensure_device_jobs()
+        for session in t.sessions.list(statuses=[SessionStatus.PLANNED], from_ms=t.clock.now_ms()):
+            self.planner.plan(session)  # idempotent: jobs keep their ids, finished captures are kept
+        logger.info("service started")
+
+    def _on_device(self, _device: Any, _what: str) -> None:
+        job_functions.ensure_device_jobs()  # a paired device gets its periodic sync at once
+
+    def stop(self) -> None:
+        if "jobs" in self._started:
+            self.jobs.shutdown()
+        job_functions.bind(None)
+        if self.planner in self.tracker.sessions.listeners:
+            self.tracker.sessions.listeners.remove(self.planner)
+        if self._on_device in self.tracker.devices.listeners:
+            self.tracker.devices.listeners.remove(self._on_device)
+        if "runtime" in self._started:
+            self.runtime.stop()
+        if "lease" in self._started:
+            self.lease.release()
+        self._started.clear()
+        self.tracker.close()
+        logger.info("service stopped")

@@ -1,0 +1,85 @@
+"""Read-only sample queries for charts (SQLAlchemy Core over a `sessionmaker`): extent, count, samples.
+
+Moved here from web/ so that the web layer touches no tables: `web.api` calls these three functions.
+
+Callers must already have checked that the person belongs to the signed-in account; these functions take
+a person id and do no access control.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from tracker.storage.models import HeartRateRow, RRRow
+
+
+@dataclass(frozen=True, slots=True)
+class SampleKind:
+    """One chartable stream: its table's columns, the value's unit and a label."""
+
+    name: str
+    person_id: so.InstrumentedAttribute[int]
+    t_ms: so.InstrumentedAttribute[int]
+    value: so.InstrumentedAttribute[int] | so.InstrumentedAttribute[float]
+    unit: str
+    label: str
+
+
+SAMPLE_KINDS: dict[str, SampleKind] = {
+    "heart_rate": SampleKind(
+        "heart_rate", HeartRateRow.person_id, HeartRateRow.t_ms, HeartRateRow.bpm, "bpm", "Heart rate"
+    ),
+    "rr": SampleKind("rr", RRRow.person_id, RRRow.t_ms, RRRow.rr_ms, "ms", "RR interval"),
+}
+
+
+def sample_extent(
+    sessionmaker: so.sessionmaker[so.Session], person_id: int, kind: SampleKind
+) -> tuple[int, int] | None:
+    """(first t_ms, last t_ms) of the person's samples of `kind`, or None when there are none."""
+    t = kind.t_ms
+    with sessionmaker() as db:
+        row = db.execute(sa.select(sa.func.min(t), sa.func.max(t)).where(kind.person_id == person_id)).one()
+    return None if row[0] is None else (int(row[0]), int(row[1]))
+
+
+def count_samples(
+    sessionmaker: so.sessionmaker[so.Session], person_id: int, kind: SampleKind, from_ms: int, to_ms: int
+) -> int:
+    t = kind.t_ms
+    stmt = sa.select(sa.func.count()).where(kind.person_id == person_id, t >= from_ms, t < to_ms)
+    with sessionmaker() as db:
+        return int(db.scalar(stmt) or 0)
+
+
+def read_samples(
+    sessionmaker: so.sessionmaker[so.Session],
+    person_id: int,
+    kind: SampleKind,
+    from_ms: int,
+    to_ms: int,
+    bucket_ms: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Samples in [from_ms, to_ms) ordered by time, as (t_ms int64, value float64) arrays.
+
+    With `bucket_ms`, one mean point per bucket instead (computed in the database), so a range holding
+    millions of rows never has to travel into Python whole.
+    """
+    t, v = kind.t_ms, kind.value
+    where = (kind.person_id == person_id, t >= from_ms, t < to_ms)
+    if bucket_ms is None:
+        stmt = sa.select(t, v).where(*where).order_by(t)
+    else:
+        # t_ms - from_ms >= 0, so integer division is a floor on both SQLite and PostgreSQL
+        bucket = ((t - from_ms) // bucket_ms).label("bucket")
+        stmt = sa.select(sa.func.avg(t), sa.func.avg(v)).where(*where).group_by(bucket).order_by(bucket)
+    with sessionmaker() as db:
+        rows = db.execute(stmt).all()
+    if not rows:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    data = np.asarray(rows, dtype=np.float64)
+    return np.rint(data[:, 0]).astype(np.int64), data[:, 1]

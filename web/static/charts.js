@@ -1,0 +1,226 @@
+/* Time-series charts on uPlot, fed by the JSON API (no inline scripts: the CSP allows only 'self').
+ *
+ * Markup: <div class="chart" data-chart data-person="ID" data-kind="heart_rate|rr" data-tz="Europe/Berlin"
+ *              data-samples-url="/api/v1/samples" data-sessions-url="/api/v1/sessions"
+ *              [data-from="epoch ms"] [data-to="epoch ms"]></div>
+ * The time axis is in the person's zone (data-tz), not the browser's, to match the session times shown.
+ *
+ * GET samples → {x: [epoch ms], series: [{name, unit, values}], from, to, total, downsampled}.
+ * The server downsamples (LTTB, ≤ 2000 points per series), so zooming in refetches the visible range to
+ * get the detail back. Sessions in range are drawn as shaded spans (massage and rest in different shades,
+ * planned ones outlined). Series with different units get their own y axis.
+ */
+"use strict";
+
+(() => {
+  const COLORS = ["#c2410c", "#2563eb", "#15803d", "#7c3aed"];
+  const SPAN_FILL = { massage: "rgba(234, 88, 12, 0.14)", rest: "rgba(37, 99, 235, 0.12)" };
+  const REFETCH_DELAY_MS = 250;
+
+  async function getJSON(url) {
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
+    return body;
+  }
+
+  function withParams(base, params) {
+    const url = new URL(base, window.location.origin);
+    for (const [key, value] of Object.entries(params)) {
+      if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, String(value));
+    }
+    return url.toString();
+  }
+
+  function setStatus(el, text) {
+    let status = el.querySelector(".chart-status");
+    if (!status) {
+      status = document.createElement("p");
+      status.className = "chart-status";
+      el.prepend(status);
+    }
+    status.textContent = text;
+    status.hidden = !text;
+  }
+
+  /* Shaded session spans, drawn under the series on each redraw. */
+  function spansPlugin(getSpans) {
+    return {
+      hooks: {
+        drawClear: [
+          (u) => {
+            const { ctx } = u;
+            const { left, top, width, height } = u.bbox;
+            ctx.save();
+            ctx.beginPath();
+            ctx.rect(left, top, width, height);
+            ctx.clip();
+            for (const span of getSpans()) {
+              const x0 = Math.max(left, u.valToPos(span.start_ms, "x", true));
+              const x1 = Math.min(left + width, u.valToPos(span.end_ms, "x", true));
+              if (x1 <= x0) continue;
+              ctx.fillStyle = SPAN_FILL[span.kind] || SPAN_FILL.massage;
+              ctx.fillRect(x0, top, x1 - x0, height);
+              if (span.status === "planned") {
+                ctx.strokeStyle = "rgba(0, 0, 0, 0.35)";
+                ctx.setLineDash([4, 4]);
+                ctx.strokeRect(x0, top, x1 - x0, height);
+                ctx.setLineDash([]);
+              }
+            }
+            ctx.restore();
+          },
+        ],
+      },
+    };
+  }
+
+  function uplotData(body) {
+    return [body.x, ...body.series.map((s) => s.values)];
+  }
+
+  function uplotOptions(el, body, getSpans, onZoom, tz) {
+    const units = [...new Set(body.series.map((s) => s.unit))];
+    const series = [
+      { label: "Time" },
+      ...body.series.map((s, i) => ({
+        label: `${s.name} (${s.unit})`,
+        scale: s.unit,
+        stroke: COLORS[i % COLORS.length],
+        width: 1.5,
+        spanGaps: false,
+        value: (u, v) => (v == null ? "—" : `${Math.round(v * 10) / 10} ${s.unit}`),
+      })),
+    ];
+    const axes = [
+      {},
+      ...units.map((unit, i) => ({ scale: unit, label: unit, side: i === 0 ? 3 : 1, grid: { show: i === 0 } })),
+    ];
+    const scales = { x: { time: true } };
+    for (const unit of units) scales[unit] = { auto: true };
+    return {
+      width: Math.max(280, el.clientWidth),
+      height: el.clientWidth < 500 ? 220 : 300,
+      ms: 1, // x values are epoch milliseconds
+      tzDate: tz ? (ms) => uPlot.tzDate(new Date(ms), tz) : (ms) => new Date(ms),
+      series,
+      axes,
+      scales,
+      cursor: { drag: { x: true, y: false, setScale: true } },
+      legend: { live: true },
+      plugins: [spansPlugin(getSpans)],
+      // setSelect fires only for the user's drag (uPlot zooms locally at once; onZoom then refetches)
+      hooks: { setSelect: [(u) => u.select.width > 0 && onZoom(u)] },
+    };
+  }
+
+  class Chart {
+    constructor(el) {
+      this.el = el;
+      this.person = el.dataset.person;
+      this.kind = el.dataset.kind;
+      this.tz = el.dataset.tz || null;
+      this.samplesUrl = el.dataset.samplesUrl || "/api/v1/samples";
+      this.sessionsUrl = el.dataset.sessionsUrl || "/api/v1/sessions";
+      this.initial = { from: el.dataset.from, to: el.dataset.to };
+      this.range = null; // the range the current data was fetched for
+      this.spans = [];
+      this.plot = null;
+      this.timer = null;
+      this.seq = 0;
+    }
+
+    async load(from, to) {
+      const seq = ++this.seq; // a slow answer for an older zoom must not overwrite a newer one
+      try {
+        const body = await getJSON(
+          withParams(this.samplesUrl, { person: this.person, kind: this.kind, from, to, max_points: 2000 })
+        );
+        const spans = await this.loadSpans(body.from, body.to);
+        if (seq !== this.seq) return;
+        this.spans = spans;
+        this.range = { from: body.from, to: body.to };
+        if (!body.x.length) {
+          this.destroyPlot();
+          setStatus(this.el, "No samples yet in this range.");
+          return;
+        }
+        setStatus(this.el, body.downsampled ? `Showing ${body.x.length} of ${body.total} points; zoom in for detail.` : "");
+        this.draw(body);
+      } catch (error) {
+        setStatus(this.el, `Could not load the chart: ${error.message}`);
+      }
+    }
+
+    async loadSpans(from, to) {
+      try {
+        const body = await getJSON(
+          withParams(this.sessionsUrl, { person: this.person, from, to, status: "planned,done" })
+        );
+        return body.sessions || [];
+      } catch (error) {
+        return []; // spans are decoration: a failure must not hide the samples
+      }
+    }
+
+    destroyPlot() {
+      if (this.plot) this.plot.destroy();
+      this.plot = null;
+    }
+
+    draw(body) {
+      const data = uplotData(body);
+      const seriesCount = body.series.length;
+      if (this.plot && this.plot.series.length === seriesCount + 1) {
+        this.plot.setData(data);
+        return;
+      }
+      this.destroyPlot();
+      const opts = uplotOptions(this.el, body, () => this.spans, (u) => this.zoomed(u), this.tz);
+      this.plot = new uPlot(opts, data, this.el);
+      this.addResetButton();
+    }
+
+    /* After a drag-zoom, fetch the visible range again so downsampled data gains its detail back. */
+    zoomed(u) {
+      if (!this.range) return;
+      const from = Math.floor(u.posToVal(u.select.left, "x"));
+      const to = Math.ceil(u.posToVal(u.select.left + u.select.width, "x")) + 1;
+      if (!(to > from)) return;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.load(from, to), REFETCH_DELAY_MS);
+    }
+
+    reset() {
+      this.load(this.initial.from, this.initial.to);
+    }
+
+    addResetButton() {
+      if (this.el.querySelector(".chart-reset")) return;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "chart-reset";
+      button.textContent = "Reset zoom";
+      button.addEventListener("click", () => this.reset());
+      this.el.append(button);
+      this.el.addEventListener("dblclick", () => this.reset());
+    }
+
+    resize() {
+      if (this.plot) this.plot.setSize({ width: Math.max(280, this.el.clientWidth), height: this.plot.height });
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    if (typeof uPlot === "undefined") return;
+    const charts = [...document.querySelectorAll("[data-chart]")].map((el) => new Chart(el));
+    for (const chart of charts) chart.reset();
+    let resizeTimer = null;
+    window.addEventListener("resize", () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(() => charts.forEach((c) => c.resize()), 150);
+    });
+  });
+
+  window.TrackerCharts = { Chart };
+})();
