@@ -59,7 +59,7 @@ def build_tracker(cfg: Config, clock: Clock | None = None, *, require_schema: bo
     sessions = Sessions(db, clock)
     people = People(db, clock)
     devices = Devices(db, clock)
-    reports = Reports(db, people, sessions, cfg, clock)
+    reports = Reports(db, people, sessions, cfg, clock, devices=devices)
     return Tracker(
         config=cfg,
         engine=engine,
@@ -72,5 +72,4 @@ def build_tracker(cfg: Config, clock: Clock | None = None, *, require_schema: bo
         interchange=Interchange(db, ingest, sessions, clock),
         devices=devices,
         reports=reports,
-        extras={"devices": devices, "reports": reports},
     )

@@ -39,7 +39,7 @@ def _tracker() -> Tracker:
 def run_capture(capture_id: int) -> int:
     """Take the reading for a planned capture window; return 1 if a capture ran, else 0."""
     t = _tracker()
-    devices = t.extras["devices"]
+    devices = t.devices
     cap = devices.capture(capture_id)
     if cap.status != CaptureStatus.PLANNED:
         return 0  # already taken (a second run of the same job): nothing twice
@@ -69,7 +69,7 @@ def run_capture(capture_id: int) -> int:
 def sync_device(device_id: int, attempt: int = 0) -> int:
     """Sync one device; on failure schedule a retry with back-off. Return records stored."""
     t = _tracker()
-    devices = t.extras["devices"]
+    devices = t.devices
     collector = devices.collector
     if collector is None:
         return 0
@@ -94,7 +94,7 @@ def morning_sync(person_id: int) -> int:
     """The morning after a session: sync every paired device of the person (the night's sleep)."""
     t = _tracker()
     total = 0
-    for dev in t.extras["devices"].list():
+    for dev in t.devices.list():
         if dev.person_id == person_id:
             total += sync_device(dev.id)
     return total
@@ -103,10 +103,7 @@ def morning_sync(person_id: int) -> int:
 def build_nightly_summaries() -> int:
     """Rebuild the derived nightly summaries of every person; return nights written."""
     t = _tracker()
-    reports = t.extras.get("reports")
-    if reports is None:
-        return 0
-    return sum(reports.rebuild_nights(p.id) for p in t.people.list())
+    return sum(t.reports.rebuild_nights(p.id) for p in t.people.list())
 
 
 def sync_interval_s(device_interval_min: int | None, default_min: int) -> float:

@@ -8,6 +8,9 @@ a person id and do no access control.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,8 +81,40 @@ def read_samples(
         bucket = ((t - from_ms) // bucket_ms).label("bucket")
         stmt = sa.select(sa.func.avg(t), sa.func.avg(v)).where(*where).group_by(bucket).order_by(bucket)
     with sessionmaker() as db:
-        rows = db.execute(stmt).all()
+        rows = fetch_tuples(db, stmt)
+    return rows_to_arrays(rows)
+
+
+def fetch_tuples(db: so.Session, stmt: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """All rows of `stmt` as plain tuples straight from the DBAPI cursor.
+
+    Why not `db.execute(stmt).all()`: building a SQLAlchemy Row per result costs ~4-5 µs, which made a
+    page that reads 20,000 one-minute heart-rate samples spend 100 ms on row objects alone. The statement
+    is still built and compiled by SQLAlchemy (same SQL on SQLite and PostgreSQL).
+    """
+    conn = db.connection()
+    compiled = stmt.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    if conn.dialect.paramstyle in ("qmark", "numeric"):
+        args: Any = tuple(params[name] for name in compiled.positiontup or ())
+    else:
+        args = params
+    cursor = conn.connection.cursor()  # the pooled DBAPI connection of this session's transaction
+    try:
+        cursor.execute(str(compiled), args)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def rows_to_arrays(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(t_ms int64, value float64) arrays from (t, value) result rows.
+
+    Not np.asarray(rows): numpy probes every Row object for the array protocol (~4 µs a row, so 9,700 rows
+    took 123 ms); unzipping into two plain tuples first and np.fromiter costs a few ms.
+    """
     if not rows:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-    data = np.asarray(rows, dtype=np.float64)
-    return np.rint(data[:, 0]).astype(np.int64), data[:, 1]
+    t_ms, values = zip(*rows, strict=True)
+    t = np.fromiter(t_ms, dtype=np.float64, count=len(rows))  # bucket averages of t_ms come back as floats
+    return np.rint(t).astype(np.int64), np.fromiter(values, dtype=np.float64, count=len(rows))

@@ -61,13 +61,14 @@ from tracker.analysis.report import (
     build_report,
     session_day,
 )
-from tracker.analysis.sleep import HRV_WINDOW_MS, Night, night_series, night_window_ms, summarize_nights
+from tracker.analysis.sleep import HR_WINDOW_MS, HRV_WINDOW_MS, Night, night_series, night_window_ms, summarize_nights
 from tracker.clock import Clock
 from tracker.config import Config
 from tracker.devices import CaptureInfo, DeviceInfo, Devices
 from tracker.model import SessionStatus, SleepSpan, Stage
 from tracker.people import PersonInfo, People
 from tracker.sessions import SessionInfo, Sessions
+from tracker.queries import fetch_tuples, rows_to_arrays
 from tracker.storage.models import HeartRateRow, MassageSession, NightSummary, RRRow, SleepRow
 
 MINUTE_MS = 60_000
@@ -140,6 +141,8 @@ class Overview:
     next_session: SessionInfo | None
     next_captures: tuple[CaptureInfo, ...]
     devices: tuple[DeviceInfo, ...]  # the person's paired devices
+    # night label → done sessions on the day before it (its lag-1 sessions, `session_day` rule)
+    sessions_before: dict[dt.date, tuple[SessionInfo, ...]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,19 +282,35 @@ class Reports:
     def _series(self, model: type[RRRow] | type[HeartRateRow], value: sa.ColumnElement[Any], person_id: int,
                 start_ms: int, end_ms: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
         with self._db() as db:
-            rows = db.execute(
+            # Through the Core connection: the ORM's row processing would double the cost of a big range.
+            rows = fetch_tuples(
+                db,
                 sa.select(model.t_ms, value)
                 .where(model.person_id == person_id, model.t_ms >= start_ms, model.t_ms < end_ms)
-                .order_by(model.t_ms)
-            ).all()
-        if not rows:
-            return np.empty(0, dtype=np.int64), np.empty(0)
-        arr = np.asarray(rows, dtype=np.float64)
-        return arr[:, 0].astype(np.int64), arr[:, 1]
+                .order_by(model.t_ms),
+            )
+        return rows_to_arrays(rows)
 
     def rr(self, person_id: int, start_ms: int, end_ms: int) -> tuple[np.ndarray, np.ndarray]:
         """(t_ms, rr_ms) of the person's stored RR intervals in [start_ms, end_ms)."""
         return self._series(RRRow, RRRow.rr_ms, person_id, start_ms, end_ms)
+
+    def heart_rate_5min(self, person_id: int, start_ms: int, end_ms: int) -> tuple[np.ndarray, np.ndarray]:
+        """Clock-aligned 5-minute mean heart rate (window start t_ms, bpm), averaged in the database.
+
+        The nightly resting HR is the lowest clock-aligned 5-minute mean during sleep (analysis.sleep), so
+        the database can do the averaging: 5x fewer rows to move than the 1-minute samples of a night.
+        A window counts for a night when its start lies in the sleep period.
+        """
+        window = (HeartRateRow.t_ms // HR_WINDOW_MS) * HR_WINDOW_MS
+        stmt = (
+            sa.select(window.label("w"), sa.func.avg(HeartRateRow.bpm))
+            .where(HeartRateRow.person_id == person_id, HeartRateRow.t_ms >= start_ms, HeartRateRow.t_ms < end_ms)
+            .group_by(sa.literal_column("w"))
+            .order_by(sa.literal_column("w"))
+        )
+        with self._db() as db:
+            return rows_to_arrays(fetch_tuples(db, stmt))
 
     def heart_rate(self, person_id: int, start_ms: int, end_ms: int) -> tuple[np.ndarray, np.ndarray]:
         """(t_ms, bpm) of the person's stored heart-rate samples in [start_ms, end_ms)."""
@@ -387,8 +406,9 @@ class Reports:
     # Each loads what one page needs, leaves the database scope, then calls pure code; each returns
     # frozen dataclasses of plain values (SessionInfo, CaptureInfo, DeviceInfo and Night are plain too).
 
-    def _recent_nights(self, person_id: int, tz: str, count: int) -> tuple[Night, ...]:
+    def recent_nights(self, person_id: int, count: int = OVERVIEW_NIGHTS) -> tuple[Night, ...]:
         """The last `count` nights with sleep data (loads only their neighbourhood, not the whole history)."""
+        tz = self._people.get(person_id).tz
         with self._db() as db:
             last_end_ms = db.scalar(sa.select(sa.func.max(SleepRow.end_ms)).where(SleepRow.person_id == person_id))
         if last_end_ms is None:
@@ -403,7 +423,7 @@ class Reports:
         if not spans:
             return ()
         lo, hi = spans[0].start_ms, max(s.end_ms for s in spans)
-        hr_t, hr_bpm = self.heart_rate(person_id, lo, hi)
+        hr_t, hr_bpm = self.heart_rate_5min(person_id, lo, hi)
         rr_t, rr_ms = self.rr(person_id, lo, hi)
         return _summarize(spans, tz, hr_t, hr_bpm, rr_t, rr_ms)
 
@@ -411,20 +431,25 @@ class Reports:
         """Recent nights and their trend, sessions to mark on the chart, the next session, the devices."""
         person = self._people.get(person_id)
         now_ms = self._clock.now_ms()
-        nights = self._recent_nights(person_id, person.tz, OVERVIEW_NIGHTS)
+        nights = self.recent_nights(person_id, OVERVIEW_NIGHTS)
         marks: list[SessionInfo] = []
         if nights:
             lo, _ = night_window_ms(nights[0].label, person.tz)
             _, hi = night_window_ms(nights[-1].label, person.tz)
             marks = self._sessions.list(person_id, statuses=[SessionStatus.DONE, SessionStatus.PLANNED],
-                                        from_ms=lo, to_ms=hi)  # fmt: skip
+                                        from_ms=lo - DAY_MS, to_ms=hi)  # fmt: skip  # the first night's day before
         upcoming = self._sessions.list(person_id, statuses=[SessionStatus.PLANNED], from_ms=now_ms, limit=1)
         following = upcoming[0] if upcoming else None
         captures = tuple(self._devices.captures(session_id=following.id)) if following else ()
         devices = tuple(d for d in self._devices.list() if d.person_id == person_id)
+        before: dict[dt.date, tuple[SessionInfo, ...]] = {}
+        for s in marks:
+            if s.status == SessionStatus.DONE:
+                label = session_day(s.end_ms, person.tz) + dt.timedelta(days=1)
+                before[label] = (*before.get(label, ()), s)
         return Overview(
             person_id=person_id, tz=person.tz, nights=nights, trends=_trends(nights), sessions=tuple(marks),
-            next_session=following, next_captures=captures, devices=devices,
+            next_session=following, next_captures=captures, devices=devices, sessions_before=before,
         )  # fmt: skip
 
     def session_detail(self, session_id: int, user_id: int | None = None) -> SessionDetail:
@@ -473,12 +498,13 @@ class Reports:
             return SleepView(person_id, person.tz, (), ())
         start_ms = int(last_end_ms) - (weeks * 7 + 9) * DAY_MS  # whole ISO weeks plus slack for the first night
         spans = self.sleep_spans(person_id, start_ms, int(last_end_ms) + 1)
-        lo, hi = spans[0].start_ms, max(s.end_ms for s in spans)
-        hr_t, hr_bpm = self.heart_rate(person_id, lo, hi)
-        rr_t, rr_ms = self.rr(person_id, lo, hi)
-        nights = _summarize(spans, person.tz, hr_t, hr_bpm, rr_t, rr_ms)
-        recent = tuple(NightStages(n, _segments(spans, n.bed_start_ms, n.bed_end_ms)) for n in nights[-count:])
-        return SleepView(person_id, person.tz, recent, _weekly(nights)[-weeks:])
+        # Weekly totals need only the stages; heart rate and HRV are loaded for the recent nights alone
+        # (12 weeks of 1-minute heart rate would dominate the page's time).
+        empty_t, empty_v = np.empty(0, dtype=np.int64), np.empty(0)
+        stage_nights = _summarize(spans, person.tz, empty_t, empty_v, empty_t, empty_v)
+        recent_full = self.recent_nights(person_id, count)
+        recent = tuple(NightStages(n, _segments(spans, n.bed_start_ms, n.bed_end_ms)) for n in recent_full)
+        return SleepView(person_id, person.tz, recent, _weekly(stage_nights)[-weeks:])
 
     # -- evidence (cached) ------------------------------------------------------------------------
 
@@ -654,6 +680,8 @@ def _acute_power(row: AcuteRow, groups: dict[str, int]) -> tuple[float | None, i
     if row.ci95 is None or row.n < 2:
         return None, None
     half = (row.ci95[1] - row.ci95[0]) / 2
+    if not half > 0:  # identical changes in every session: no spread to size an effect against
+        return None, None
     if row.kind == "massage_minus_rest":
         n_a, n_b = groups.get("massage", 0), groups.get("rest", 0)
         if n_a < 2 or n_b < 2:

@@ -56,6 +56,7 @@ def create_app(
     from web import api, auth, dashboard, data, errors, security, sessions
     from web.context import template_context
     from web.present import register_filters
+    from web.sync_jobs import SyncJobs
 
     app = Flask(__name__)
     if secure_cookies is None:
@@ -76,6 +77,7 @@ def create_app(
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented field order
     app.extensions["tracker"] = tracker
+    app.extensions["sync_jobs"] = SyncJobs(tracker.clock)  # background "Sync now" jobs (web.sync_jobs)
 
     security.init_app(app, tracker)
     auth.init_app(app)

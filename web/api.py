@@ -9,21 +9,30 @@ Every query is scoped to the authenticated account's people.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, g, jsonify, request, url_for
 
+from tracker import queries
+from tracker.analysis.sleep import Night, night_window_ms
+from tracker.devices import DeviceInfo
 from tracker.model import SessionStatus
 from tracker.people import PersonInfo
-from tracker.sessions import SELF_REPORTS, ValidationError
-from tracker.timefmt import TimeFormatError, parse_iso_ms
-from tracker import queries
+from tracker.ports import CollectorPort
+from tracker.reports import NIGHT_COLUMNS
+from tracker.sessions import SELF_REPORTS, SessionInfo, ValidationError
+from tracker.timefmt import TimeFormatError, format_local, parse_iso_ms
 from web.context import people, person_by_id, services, user_id
-from web.downsample import MAX_POINTS, clamp_points, lttb
+from web.dashboard import NO_COLLECTOR, SCAN_SECONDS_DEFAULT, SCAN_SECONDS_MAX, owned_device, start_sync, sync_jobs
+from web.downsample import MAX_POINTS, chart_series, clamp_points, lttb
 from web.openapi import openapi_document
 from web.security import has_bearer
 from web.session_input import as_changes, fields_from_json, session_json
+from web.sync_jobs import SyncJob
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 docs_bp = Blueprint("api_docs", __name__, url_prefix="/api")
@@ -34,6 +43,7 @@ DEFAULT_SPAN_MS = 7 * 24 * 3600 * 1000  # a chart with no range asked for shows 
 PREAGGREGATE_ROWS = 200_000
 BUCKETS_PER_POINT = 10
 MAX_SESSIONS = 5000
+MAX_NIGHTS = 2000  # one chart's point budget; older nights stay in the CSV export
 
 
 def _unauthorized(message: str) -> Response:
@@ -224,6 +234,191 @@ def samples() -> Response:
             "series": [{"name": kind.label, "unit": kind.unit, "values": values.tolist()}],
         }
     )
+
+
+# -- nights, captures, report, session chart ---------------------------------------------------------
+
+
+def _midnight_ms(label: dt.date, tz: str) -> int:
+    """Where a night sits on a time axis: local midnight inside it (its label is the morning it ends)."""
+    return int(dt.datetime.combine(label, dt.time(0), tzinfo=ZoneInfo(tz)).timestamp() * 1000)
+
+
+def _night_json(n: Night, tz: str) -> dict[str, Any]:
+    return {
+        "night": n.label.isoformat(),
+        "bed_start": format_local(n.bed_start_ms, tz),
+        "bed_end": format_local(n.bed_end_ms, tz),
+        "time_in_bed_min": _finite(n.time_in_bed_min),
+        "tst_min": _finite(n.tst_min),
+        "sleep_efficiency_pct": _finite(n.sleep_efficiency_pct),
+        "sleep_onset_latency_min": _finite(n.sleep_onset_latency_min),
+        "waso_min": _finite(n.waso_min),
+        "awakenings": n.awakenings,
+        "stages_from_device": n.stages_from_device,
+        "light_min": _finite(n.light_min),
+        "deep_min": _finite(n.deep_min),
+        "rem_min": _finite(n.rem_min),
+        "resting_hr_bpm": _finite(n.resting_hr_bpm),
+        "ln_rmssd_night": _finite(n.ln_rmssd_night),
+    }
+
+
+def _finite(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(float(x), 4)
+
+
+def _span_json(s: SessionInfo) -> dict[str, Any]:
+    return {"id": s.id, "kind": str(s.kind), "status": str(s.status), "start_ms": s.start_ms, "end_ms": s.end_ms}
+
+
+@bp.get("/nights")
+def nights() -> Response:
+    """The person's nights (newest `last`, default all up to MAX_NIGHTS) with chart series and session marks."""
+    person = _person(request.args.get("person"))
+    assert person is not None
+    last = _int_arg("last", 1, MAX_NIGHTS)
+    reports = services().reports
+    found = reports.recent_nights(person.id, last) if last else reports.nights(person.id)[-MAX_NIGHTS:]
+    x = [_midnight_ms(n.label, person.tz) for n in found]
+    series = [
+        {"key": key, "name": label, "unit": unit, "x": x, "values": [_finite(getattr(n, key)) for n in found]}
+        for key, label, unit in NIGHT_COLUMNS
+    ]
+    spans: list[SessionInfo] = []
+    if found:
+        lo, _ = night_window_ms(found[0].label, person.tz)
+        _, hi = night_window_ms(found[-1].label, person.tz)
+        spans = services().sessions.list(person.id, user_id=user_id(), statuses=[SessionStatus.DONE, SessionStatus.PLANNED],
+                                          from_ms=lo, to_ms=hi)  # fmt: skip
+    return jsonify(
+        {
+            "person": person.id,
+            "timezone": person.tz,
+            "nights": [_night_json(n, person.tz) for n in found],
+            "series": series,
+            "spans": [_span_json(s) for s in spans],
+        }
+    )
+
+
+@bp.get("/captures")
+def captures() -> Response:
+    """The capture windows of one session (planned, ok, not in range, ...) with their quality."""
+    text = request.args.get("session", "").strip()
+    if not text.isdigit():
+        abort(400, description="session must be a numeric id")
+    info = services().sessions.get(int(text), user_id=user_id())
+    rows = services().devices.captures(session_id=info.id)
+    return jsonify({"session": info.id, "captures": [c.to_dict(info.tz) for c in rows]})
+
+
+@bp.get("/report")
+def report() -> Response:
+    """The evidence report (tracker.analysis.report.Report.to_dict), cached per person for up to 60 s."""
+    person = _person(request.args.get("person"))
+    assert person is not None
+    return jsonify(services().reports.evidence(person.id).report.to_dict())
+
+
+@bp.get("/sessions/<int:session_id>/chart")
+def session_chart(session_id: int) -> Response:
+    """HR and rolling lnRMSSD from the pre window's start to the post window's end, ≤ 2000 points each."""
+    max_points = clamp_points(_int_arg("max_points", 1, 1_000_000))
+    data = services().reports.session_series(session_id, user_id=user_id())
+    series = []
+    for s in data.series:
+        x, values = chart_series(s.t_ms, s.values, s.gap_ms, max_points)
+        series.append({"key": s.key, "name": s.name, "unit": s.unit, "x": x, "values": values, "total": len(s.t_ms)})
+    spans = [
+        {"kind": "window", "label": "pre", "start_ms": data.pre.start_ms, "end_ms": data.pre.end_ms},
+        _span_json(data.session),
+        {"kind": "window", "label": "post", "start_ms": data.post.start_ms, "end_ms": data.post.end_ms},
+    ]
+    return jsonify({"session": session_id, "timezone": data.session.tz, "from": data.start_ms, "to": data.end_ms,
+                    "max_points": max_points, "series": series, "spans": spans})  # fmt: skip
+
+
+# -- devices ------------------------------------------------------------------------------------------
+
+
+def _device_json(d: DeviceInfo) -> dict[str, Any]:
+    return {"id": d.id, "person_id": d.person_id, **d.to_dict()}
+
+
+def _collector() -> CollectorPort:
+    collector = services().devices.collector
+    if collector is None:
+        abort(503, description=NO_COLLECTOR)
+    return collector
+
+
+def _job_json(job: SyncJob, device: DeviceInfo) -> dict[str, Any]:
+    body = job.to_dict()
+    body["status_url"] = url_for("api.sync_status", device_id=device.id, job=job.token)
+    return body
+
+
+@bp.get("/devices")
+def list_devices() -> Response:
+    person = _person(request.args.get("person"), required=False)
+    found = services().devices.list(user_id=user_id())
+    if person is not None and request.args.get("person"):
+        found = [d for d in found if d.person_id == person.id]
+    return jsonify({"devices": [_device_json(d) for d in found]})
+
+
+@bp.delete("/devices/<int:device_id>")
+def unpair_device(device_id: int) -> Response:
+    info = owned_device(device_id)
+    return jsonify(_device_json(services().devices.unpair(info.id, user_id=user_id())))
+
+
+@bp.post("/devices/<int:device_id>/sync")
+def sync_device(device_id: int) -> tuple[Response, int, dict[str, str]]:
+    """Start a background sync (or join the running one); poll the status URL for the outcome."""
+    info = owned_device(device_id)
+    _collector()
+    job = start_sync(info)
+    body = _job_json(job, info)
+    return jsonify(body), 202, {"Location": body["status_url"]}
+
+
+@bp.get("/devices/<int:device_id>/sync-status")
+def sync_status(device_id: int) -> Response:
+    """A job's state (`?job=`), else the device's latest job, else "idle" with the last stored sync."""
+    info = owned_device(device_id)
+    jobs = sync_jobs()
+    token = request.args.get("job", "").strip()
+    job = jobs.get(token) if token else jobs.latest(info.id)
+    if token and (job is None or job.device_id != info.id or job.user_id != user_id()):
+        abort(404, description=f"no sync job {token!r} for device {device_id}")
+    if job is None:
+        return jsonify({"job": None, "device_id": info.id, "state": "idle", "last_sync": info.to_dict()["last_sync"],
+                        "last_sync_status": info.last_sync_status})  # fmt: skip
+    return jsonify(_job_json(job, info))
+
+
+@bp.post("/devices/scan")
+def scan_devices() -> Response:
+    data = _json_object() if request.content_length else {}
+    seconds = data.get("seconds", SCAN_SECONDS_DEFAULT)
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 1 <= seconds <= SCAN_SECONDS_MAX:
+        raise ValidationError({"seconds": f"seconds must be a number 1-{SCAN_SECONDS_MAX}"})
+    found = _collector().scan(float(seconds))
+    return jsonify({"devices": [r.to_dict() for r in found]})
+
+
+@bp.post("/devices/pair")
+def pair_device() -> tuple[Response, int]:
+    data = _json_object()
+    address = data.get("address")
+    if not isinstance(address, str) or not address.strip():
+        raise ValidationError({"address": "address is required (from a scan)"})
+    person = _person(data.get("person"))
+    assert person is not None
+    device_id = _collector().pair(address.strip(), person.id)
+    return jsonify(_device_json(services().devices.get(device_id))), 201
 
 
 # -- OpenAPI -----------------------------------------------------------------------------------------

@@ -20,11 +20,6 @@ def services() -> Tracker:
     return tracker
 
 
-def extra(name: str) -> Any | None:
-    """A service plugged in later by the composition root (`tracker.extras["reports"]`, `["devices"]`)."""
-    return services().extras.get(name)
-
-
 def current_user() -> UserInfo | None:
     user: UserInfo | None = g.get("user")
     return user

@@ -1,79 +1,174 @@
-"""Overview, Sleep, Evidence and Devices pages: thin views over services the composition root plugs in.
+"""Overview, Sleep, Evidence and Devices pages: thin views over `tracker.reports` and `tracker.devices`.
 
-Extension points (`tracker.extras`, set by `tracker.cli` before `create_app` or at any time after):
-- `extras["reports"]`: `overview(person_id)`, `session_detail(session_id)`, `nights(person_id)`,
-  `evidence(person_id)`; each returns a result object (dataclass, mapping, or anything with `to_dict()`),
-  or None when there is nothing to show yet.
-- `extras["devices"]`: `list(user_id=...)` → the account's devices (objects with `person_id` and
-  `to_dict()`, as `tracker.devices.Devices`); the page keeps the selected person's.
-While a service is missing, or returns None or an empty collection, the page shows its "no data yet"
-state — never made-up numbers. Until dedicated templates exist, results are shown by the generic
-`_show.html` macro (dicts as definition lists, lists of dicts as tables).
+Each view picks the signed-in account's selected person, asks one service method for a frozen result
+(`Reports.overview`, `.sleep`, `.evidence`; `Devices.list`) and renders it; charts fetch their data
+from /api/v1 (web/static/charts.js). Nothing here opens a database session.
+
+Devices: Scan, Pair, Sync now and Unpair go through `tracker.devices.require_collector()`, the
+collector port the composition root plugs in (`tracker run`); in any other process (`tracker serve`
+without Bluetooth, tests) `devices.collector` is None and the page says where Bluetooth runs. "Sync
+now" starts a background job (web.sync_jobs) and returns at once; with scripts on, the page polls
+/api/v1/devices/<id>/sync-status, without them it shows the job's state on reload.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import logging
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
+from tracker.devices import DeviceInfo
+from tracker.errors import NotFound, UserError
 from tracker.model import SessionStatus
-from tracker.people import PersonInfo
-from web.context import extra, selected_person, services, user_id
-from web.present import is_empty
+from tracker.ports import ScanResult
+from web.context import people, person_by_id, selected_person, services, user_id
+from web.hypnogram import HEIGHT, WIDTH, hypnogram
+from web.sync_jobs import SyncJob, SyncJobs
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("dashboard", __name__)
 UPCOMING = 5
-
-
-def call_extra(service: str, method: str, *args: Any) -> Any | None:
-    """`tracker.extras[service].method(*args)`, or None while that service is not plugged in."""
-    target = extra(service)
-    fn: Callable[..., Any] | None = getattr(target, method, None) if target is not None else None
-    if fn is None:
-        return None
-    result = fn(*args)
-    return None if is_empty(result) else result
-
-
-def _page(template: str, person: PersonInfo | None, service: str, method: str, **context: Any) -> str:
-    result = call_extra(service, method, person.id) if person else None
-    return render_template(template, person=person, result=result, plugged=extra(service) is not None, **context)
+SCAN_SECONDS_DEFAULT = 8
+SCAN_SECONDS_MAX = 30
+NO_COLLECTOR = "Bluetooth runs in `tracker run`: scanning, pairing and syncing need that process."
 
 
 @bp.get("/")
 def overview() -> str:
     person = selected_person()
-    upcoming = []
+    result = upcoming = None
     if person is not None:
+        result = services().reports.overview(person.id)
         upcoming = services().sessions.list(
-            person.id,
-            user_id=user_id(),
-            statuses=[SessionStatus.PLANNED],
-            from_ms=services().clock.now_ms(),
+            person.id, user_id=user_id(), statuses=[SessionStatus.PLANNED], from_ms=services().clock.now_ms(),
             limit=UPCOMING,
-        )
-    return _page("overview.html", person, "reports", "overview", upcoming=upcoming)
+        )  # fmt: skip
+    return render_template("overview.html", person=person, result=result, upcoming=upcoming or [])
 
 
 @bp.get("/sleep")
 def sleep() -> str:
-    return _page("sleep.html", selected_person(), "reports", "nights")
+    person = selected_person()
+    result = services().reports.sleep(person.id) if person else None
+    # newest first, each night with its drawing
+    rows = [(n, hypnogram(n.night.label, n.segments, person.tz)) for n in reversed(result.nights)] if result and person else []
+    return render_template("sleep.html", person=person, result=result, rows=rows, width=WIDTH, height=HEIGHT)
 
 
 @bp.get("/evidence")
 def evidence() -> str:
-    return _page("evidence.html", selected_person(), "reports", "evidence")
+    person = selected_person()
+    result = services().reports.evidence(person.id) if person else None
+    return render_template("evidence.html", person=person, result=result)
+
+
+# -- devices -----------------------------------------------------------------------------------------
+
+
+def sync_jobs() -> SyncJobs:
+    jobs: SyncJobs = current_app.extensions["sync_jobs"]  # made by create_app
+    return jobs
+
+
+def owned_device(device_id: int) -> DeviceInfo:
+    """The account's device `device_id` (by id only), else 404: another account's id is "not found"."""
+    info = services().devices.get(device_id, user_id=user_id())
+    if info.id != device_id:  # `get` also matches names and addresses; a URL id must mean the id
+        raise NotFound(f"no device {device_id}")
+    return info
+
+
+def _render_devices(scan: list[ScanResult] | None = None, error: str | None = None, status: int = 200) -> tuple[str, int]:
+    person = selected_person()
+    service = services().devices
+    found = [d for d in service.list(user_id=user_id()) if d.person_id == person.id] if person else []
+    jobs = {d.id: sync_jobs().latest(d.id) for d in found}
+    body = render_template(
+        "devices.html", person=person, devices=found, jobs=jobs, collector=service.collector is not None,
+        no_collector=NO_COLLECTOR, scan=scan, error=error, people=people(), scan_seconds=SCAN_SECONDS_DEFAULT,
+        scan_seconds_max=SCAN_SECONDS_MAX,
+    )  # fmt: skip
+    return body, status
+
+
+def _back_to_devices() -> ResponseReturnValue:
+    person = selected_person()
+    return redirect(url_for("dashboard.devices", person=person.id if person else None))
 
 
 @bp.get("/devices")
-def devices() -> str:
-    """The selected person's paired devices; `Devices.list` is scoped by account, so filter by person here."""
-    person = selected_person()
-    service = extra("devices")
-    found = None
-    if person is not None and service is not None:
-        # keyword call: a service whose list() takes something else fails loudly instead of mis-scoping
-        found = [d for d in service.list(user_id=user_id()) if getattr(d, "person_id", None) == person.id] or None
-    return render_template("devices.html", person=person, result=found, plugged=service is not None)
+def devices() -> tuple[str, int]:
+    """The selected person's paired devices (`Devices.list` is scoped by account, filtered by person here)."""
+    return _render_devices()
+
+
+def _collector_message(exc: Exception) -> str:
+    if isinstance(exc, UserError):
+        return str(exc)
+    logger.exception("Bluetooth call failed")
+    return f"Bluetooth failed: {type(exc).__name__}: {exc}"
+
+
+@bp.post("/devices/scan")
+def scan() -> tuple[str, int]:
+    text = request.form.get("seconds", "").strip() or str(SCAN_SECONDS_DEFAULT)
+    if not text.isdigit() or not 1 <= int(text) <= SCAN_SECONDS_MAX:
+        return _render_devices(error=f"Scan time must be a whole number of seconds, 1-{SCAN_SECONDS_MAX}.", status=422)
+    if services().devices.collector is None:
+        return _render_devices(error=NO_COLLECTOR, status=503)
+    try:
+        found = services().devices.require_collector().scan(float(text))
+    except Exception as exc:  # the radio's errors are messages on this page, not error pages
+        return _render_devices(error=_collector_message(exc), status=400 if isinstance(exc, UserError) else 502)
+    return _render_devices(scan=found)
+
+
+@bp.post("/devices/pair")
+def pair() -> ResponseReturnValue:
+    address = request.form.get("address", "").strip()
+    person_text = request.form.get("person", "").strip()
+    if not address:
+        return _render_devices(error="Enter the device's address (from a scan).", status=422)
+    if not person_text.isdigit():
+        return _render_devices(error="Choose the person who wears the device.", status=422)
+    person = person_by_id(int(person_text))  # 404 for another account's person
+    if services().devices.collector is None:
+        return _render_devices(error=NO_COLLECTOR, status=503)
+    try:
+        device_id = services().devices.require_collector().pair(address, person.id)
+    except Exception as exc:
+        return _render_devices(error=_collector_message(exc), status=400 if isinstance(exc, UserError) else 502)
+    info = services().devices.get(device_id)
+    flash(f"Paired {info.name} ({info.address}) for {person.name}.")
+    return redirect(url_for("dashboard.devices", person=person.id))
+
+
+@bp.post("/devices/<int:device_id>/sync")
+def sync(device_id: int) -> ResponseReturnValue:
+    """No-script fallback of "Sync now": start the job and come back to the page, which shows its state."""
+    info = owned_device(device_id)
+    if services().devices.collector is None:
+        return _render_devices(error=NO_COLLECTOR, status=503)
+    start_sync(info)
+    flash(f"Sync of {info.name} started.")
+    return _back_to_devices()
+
+
+def start_sync(info: DeviceInfo) -> SyncJob:
+    """Start (or join) the device's background sync; raises UserError when it cannot start."""
+    if not info.paired:
+        raise UserError(f"{info.name} is unpaired; pair it again to sync")
+    collector = services().devices.require_collector()
+    return sync_jobs().start(info.id, user_id(), collector.sync)
+
+
+@bp.post("/devices/<int:device_id>/unpair")
+def unpair(device_id: int) -> ResponseReturnValue:
+    info = owned_device(device_id)
+    if not info.paired:
+        abort(409, description=f"{info.name} is already unpaired")
+    services().devices.unpair(info.id, user_id=user_id())
+    flash(f"Unpaired {info.name}. Its data stays; pair it again to resume syncing.")
+    return _back_to_devices()

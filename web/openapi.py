@@ -34,6 +34,96 @@ def _param(name: str, where: str, schema: dict[str, Any], description: str, requ
 
 
 _SESSION_ID = _param("session_id", "path", {"type": "integer"}, "Session id", required=True)
+_DEVICE_ID = _param("device_id", "path", {"type": "integer"}, "Device id", required=True)
+_PERSON = _param("person", "query", {"type": "integer"}, "Person id (optional when the account manages one)")
+_NUM_OR_NULL = {"type": ["number", "null"]}
+_CI = {"type": ["array", "null"], "items": {"type": "number"}, "minItems": 2, "maxItems": 2, "description": "95 % CI"}
+
+
+def _chart_schemas() -> dict[str, Any]:
+    """Chart data shared by /nights and /sessions/{id}/chart: one x array per series, null = a gap."""
+    return {
+        "ChartSeries": {
+            "type": "object",
+            "properties": {
+                "key": {"type": "string"},
+                "name": {"type": "string"},
+                "unit": {"type": "string"},
+                "x": {"type": "array", "items": {"type": "integer"}, "description": "epoch ms"},
+                "values": {"type": "array", "items": _NUM_OR_NULL, "description": "null breaks the line"},
+            },
+        },
+        "ChartSpan": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "kind": {"type": "string", "description": "massage | rest (a session) or window (a capture window)"},
+                "status": {"type": "string"},
+                "label": {"type": "string"},
+                "start_ms": {"type": "integer"},
+                "end_ms": {"type": "integer"},
+            },
+        },
+    }
+
+
+def _device_schemas() -> dict[str, Any]:
+    return {
+        "Device": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "person_id": {"type": ["integer", "null"]},
+                "person": {"type": ["string", "null"]},
+                "address": {"type": "string"},
+                "name": {"type": "string"},
+                "family": {"type": "string", "description": "hrs (Heart Rate Service) | colmi"},
+                "manufacturer": {"type": ["string", "null"]},
+                "model": {"type": ["string", "null"]},
+                "serial": {"type": ["string", "null"]},
+                "firmware": {"type": ["string", "null"]},
+                "battery_pct": {"type": ["integer", "null"]},
+                "paired": {"type": "boolean"},
+                "last_sync": {"type": ["string", "null"], "description": "ISO 8601, UTC"},
+                "last_sync_status": {"type": ["string", "null"]},
+                "sync_interval_min": {"type": ["integer", "null"]},
+            },
+        },
+        "SyncJob": {
+            "type": "object",
+            "properties": {
+                "job": {"type": ["string", "null"], "description": "token; null with state idle"},
+                "device_id": {"type": "integer"},
+                "state": {"type": "string", "enum": ["running", "done", "failed", "idle"]},
+                "started": {"type": "string"},
+                "finished": {"type": ["string", "null"]},
+                "status_url": {"type": "string"},
+                "outcome": {
+                    "type": ["object", "null"],
+                    "properties": {
+                        "run_id": {"type": "integer"},
+                        "status": {"type": "string", "enum": ["ok", "partial", "failed"]},
+                        "heart_rate": {"type": "integer"},
+                        "rr": {"type": "integer"},
+                        "sleep": {"type": "integer"},
+                        "malformed": {"type": "integer"},
+                        "unavailable": {"type": "array", "items": {"type": "string"}},
+                        "error": {"type": ["string", "null"]},
+                    },
+                },
+                "error": {"type": ["string", "null"]},
+            },
+        },
+        "ScanResult": {
+            "type": "object",
+            "properties": {
+                "address": {"type": "string"},
+                "name": {"type": ["string", "null"]},
+                "rssi": {"type": ["integer", "null"]},
+                "family": {"type": ["string", "null"], "description": "hrs | colmi | null (not supported)"},
+            },
+        },
+    }
 _TIME = {"type": "string", "description": "epoch milliseconds, or ISO 8601 with an offset"}
 _REPORT = {"type": ["integer", "null"], "minimum": 0, "maximum": 10}
 
@@ -119,6 +209,8 @@ def openapi_document(max_points: int) -> dict[str, Any]:
                         "user": {"type": ["string", "null"]},
                     },
                 },
+                **_chart_schemas(),
+                **_device_schemas(),
                 "SessionInput": session_input,
                 "Session": session,
                 "Samples": {
@@ -148,6 +240,7 @@ def openapi_document(max_points: int) -> dict[str, Any]:
             },
         },
         "paths": {
+            **_new_paths(max_points),
             "/api/v1/people": {
                 "get": {
                     "summary": "The people this account manages",
@@ -251,5 +344,273 @@ def openapi_document(max_points: int) -> dict[str, Any]:
                     },
                 }
             },
+        },
+    }
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _array_of(key: str, item: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": {**extra, key: {"type": "array", "items": item}}}
+
+
+def _new_paths(max_points: int) -> dict[str, Any]:
+    """Nights, captures, the report, the session chart and devices (dashboard pages use these too)."""
+    night = {
+        "type": "object",
+        "properties": {
+            "night": {"type": "string", "format": "date", "description": "local date of the morning it ends"},
+            "bed_start": {"type": "string"},
+            "bed_end": {"type": "string"},
+            "awakenings": {"type": "integer"},
+            "stages_from_device": {"type": "boolean"},
+            **{
+                k: _NUM_OR_NULL
+                for k in (
+                    "time_in_bed_min", "tst_min", "sleep_efficiency_pct", "sleep_onset_latency_min", "waso_min",
+                    "light_min", "deep_min", "rem_min", "resting_hr_bpm", "ln_rmssd_night",
+                )
+            },
+        },
+    }  # fmt: skip
+    capture = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "session_id": {"type": ["integer", "null"]},
+            "phase": {"type": "string", "enum": ["pre", "during", "post", "adhoc"]},
+            "status": {"type": "string", "enum": ["planned", "ok", "not_in_range", "insufficient_quality", "failed"]},
+            "planned_start": {"type": "string"},
+            "planned_end": {"type": "string"},
+            "message": {"type": ["string", "null"]},
+            "beats": {"type": ["integer", "null"]},
+            "artifact_pct": _NUM_OR_NULL,
+            "missing_s": _NUM_OR_NULL,
+        },
+    }
+    report = {
+        "type": "object",
+        "description": "tracker.analysis.report.Report.to_dict(): no NaN, missing numbers are null",
+        "properties": {
+            "person": {"type": "string"},
+            "timezone": {"type": "string"},
+            "period": {"type": "object", "properties": {"start": {"type": "string"}, "end": {"type": "string"}}},
+            "sessions": {"type": "object", "properties": {"massage": {"type": "integer"}, "rest": {"type": "integer"}}},
+            "nights": {"type": "integer"},
+            "primary_endpoint": {
+                "type": "object",
+                "properties": {
+                    "metric": {"type": "string"},
+                    "lag": {"type": "integer"},
+                    "p_unadjusted": _NUM_OR_NULL,
+                    "verdict": {"type": ["string", "null"]},
+                },
+            },
+            "acute": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "metric": {"type": "string"},
+                        "kind": {"type": "string", "enum": ["massage", "rest", "massage_minus_rest"]},
+                        "n": {"type": "integer"},
+                        "mean_change": _NUM_OR_NULL,
+                        "ci95": _CI,
+                        "p": _NUM_OR_NULL,
+                        "q": _NUM_OR_NULL,
+                        "verdict": {"type": "string"},
+                        "statement": {"type": "string"},
+                    },
+                },
+            },
+            "nights_after": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "metric": {"type": "string"},
+                        "lag": {"type": "integer"},
+                        "primary": {"type": "boolean"},
+                        "difference": _NUM_OR_NULL,
+                        "ci95": _CI,
+                        "p": _NUM_OR_NULL,
+                        "q": _NUM_OR_NULL,
+                        "mde": _NUM_OR_NULL,
+                        "sessions_needed": {"type": ["integer", "null"]},
+                        "verdict": {"type": "string"},
+                    },
+                },
+            },
+            "claims": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "claim": {"type": "string"},
+                        "source": {"type": "string"},
+                        "metrics": {"type": "array", "items": {"type": "string"}},
+                        "verdict": {
+                            "type": "string",
+                            "enum": ["improved", "worsened", "no clear change", "not enough data", "not measured"],
+                        },
+                        "explanation": {"type": "string"},
+                    },
+                },
+            },
+            "dose_response": {"type": ["object", "null"]},
+        },
+    }
+    device_ref = _ref("Device")
+    job_ref = _ref("SyncJob")
+    return {
+        "/api/v1/nights": {
+            "get": {
+                "summary": "Nights (noon to noon, local), oldest first, with chart series and session marks",
+                "parameters": [
+                    _PERSON,
+                    _param("last", "query", {"type": "integer", "minimum": 1, "maximum": 2000}, "Only the newest N"),
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "person": {"type": "integer"},
+                                "timezone": {"type": "string"},
+                                "nights": {"type": "array", "items": night},
+                                "series": {"type": "array", "items": _ref("ChartSeries")},
+                                "spans": {"type": "array", "items": _ref("ChartSpan")},
+                            },
+                        },
+                        "Nights",
+                    ),
+                    **_errors(400, 401, 404),
+                },
+            }
+        },
+        "/api/v1/captures": {
+            "get": {
+                "summary": "A session's capture windows with status and quality",
+                "parameters": [_param("session", "query", {"type": "integer"}, "Session id", True)],
+                "responses": {
+                    "200": _json(_array_of("captures", capture, session={"type": "integer"}), "Captures"),
+                    **_errors(400, 401, 404),
+                },
+            }
+        },
+        "/api/v1/report": {
+            "get": {
+                "summary": "The evidence report on the claims (cached per person for up to 60 s)",
+                "parameters": [_PERSON],
+                "responses": {"200": _json(report, "The report"), **_errors(400, 401, 404)},
+            }
+        },
+        "/api/v1/sessions/{session_id}/chart": {
+            "parameters": [_SESSION_ID],
+            "get": {
+                "summary": f"HR and rolling lnRMSSD from the pre to the post window, ≤ {max_points} points per series",
+                "parameters": [
+                    _param("max_points", "query", {"type": "integer", "minimum": 1}, f"Clamped to 3-{max_points}")
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "session": {"type": "integer"},
+                                "timezone": {"type": "string"},
+                                "from": {"type": "integer"},
+                                "to": {"type": "integer"},
+                                "max_points": {"type": "integer"},
+                                "series": {"type": "array", "items": _ref("ChartSeries")},
+                                "spans": {"type": "array", "items": _ref("ChartSpan")},
+                            },
+                        },
+                        "Chart data",
+                    ),
+                    **_errors(400, 401, 404),
+                },
+            },
+        },
+        "/api/v1/devices": {
+            "get": {
+                "summary": "The account's paired devices, with battery and last sync",
+                "parameters": [_param("person", "query", {"type": "integer"}, "Only this person's devices")],
+                "responses": {"200": _json(_array_of("devices", device_ref), "Devices"), **_errors(400, 401, 404)},
+            }
+        },
+        "/api/v1/devices/{device_id}": {
+            "parameters": [_DEVICE_ID],
+            "delete": {
+                "summary": "Unpair (the device's data stays)",
+                "responses": {"200": _json(device_ref, "Unpaired"), **_errors(401, 403, 404)},
+            },
+        },
+        "/api/v1/devices/{device_id}/sync": {
+            "parameters": [_DEVICE_ID],
+            "post": {
+                "summary": "Start a sync in the background (or join the running one); poll status_url",
+                "responses": {
+                    "202": {
+                        **_json(job_ref, "Started"),
+                        "headers": {"Location": {"schema": {"type": "string"}, "description": "The status URL"}},
+                    },
+                    **_errors(400, 401, 403, 404),
+                    "503": _json(_ERROR, "No Bluetooth collector in this process (it runs in `tracker run`)"),
+                },
+            },
+        },
+        "/api/v1/devices/{device_id}/sync-status": {
+            "parameters": [_DEVICE_ID],
+            "get": {
+                "summary": "A sync job's state and outcome counts; without job, the device's latest (or idle)",
+                "parameters": [_param("job", "query", {"type": "string"}, "Token from POST .../sync")],
+                "responses": {"200": _json(job_ref, "Job state"), **_errors(401, 404)},
+            },
+        },
+        "/api/v1/devices/scan": {
+            "post": {
+                "summary": "Scan for wearables (blocks for the scan time)",
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"seconds": {"type": "number", "minimum": 1, "maximum": 30}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json(_array_of("devices", _ref("ScanResult")), "Found"),
+                    **_errors(400, 401, 403, 422),
+                    "503": _json(_ERROR, "No Bluetooth collector in this process (it runs in `tracker run`)"),
+                },
+            }
+        },
+        "/api/v1/devices/pair": {
+            "post": {
+                "summary": "Pair a device (from a scan) for a person",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["address"],
+                                "properties": {"address": {"type": "string"}, "person": {"type": "integer"}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json(device_ref, "Paired"),
+                    **_errors(400, 401, 403, 404, 422),
+                    "503": _json(_ERROR, "No Bluetooth collector in this process (it runs in `tracker run`)"),
+                },
+            }
         },
     }

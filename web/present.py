@@ -1,8 +1,9 @@
-"""How values look on pages: local times in the person's zone, and plain structures for service results.
+"""How values look on pages: local times in the person's zone, numbers with units, metric names.
 
-`plain()` turns whatever a plugged-in service returns (dataclasses, enums, mappings, sequences, objects
-with `to_dict()`) into dicts, lists and scalars, so the generic templates in `templates/_show.html` can
-show a result before a dedicated template exists for it.
+Jinja filters: `local` (epoch ms → local time), `num` (fixed decimals, "—" when missing), `hm` (minutes →
+"7 h 05 min"), `token` (a verdict or status as a CSS class fragment), `metric`/`unit` (a metric's label
+and unit). `plain()` turns any service result into dicts, lists and scalars (the generic `show` macro
+in `_macros.html`, kept for quick views of new results).
 """
 
 from __future__ import annotations
@@ -67,8 +68,63 @@ def is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, list | tuple | dict | set) and not value)
 
 
+# How metrics are named on pages: (label, unit).
+METRICS: dict[str, tuple[str, str]] = {
+    "hr_bpm": ("Heart rate", "bpm"),
+    "ln_rmssd": ("HRV (lnRMSSD)", "ln(ms)"),
+    "pain": ("Pain rating", "points"),
+    "stress": ("Stress rating", "points"),
+    "mood": ("Mood rating", "points"),
+    "sbp_mmhg": ("Systolic blood pressure", "mmHg"),
+    "dbp_mmhg": ("Diastolic blood pressure", "mmHg"),
+    "ln_rmssd_night": ("Night HRV (lnRMSSD)", "ln(ms)"),
+    "resting_hr_bpm": ("Resting heart rate at night", "bpm"),
+    "tst_min": ("Total sleep", "min"),
+    "sleep_efficiency_pct": ("Sleep efficiency", "%"),
+    "waso_min": ("Awake after falling asleep", "min"),
+    "deep_min": ("Deep sleep (device estimate)", "min"),
+    "rem_min": ("REM sleep (device estimate)", "min"),
+}
+KINDS = {"massage": "massage", "rest": "rest", "massage_minus_rest": "massage − rest"}
+ORDINALS = {1: "first", 2: "second", 3: "third"}
+
+
+def metric_label(metric: str) -> str:
+    return METRICS.get(metric, (metric.replace("_", " "), ""))[0]
+
+
+def metric_unit(metric: str) -> str:
+    return METRICS.get(metric, ("", ""))[1]
+
+
+def num(value: float | int | None, digits: int = 1, signed: bool = False) -> str:
+    """A number for a table cell: fixed decimals, a dash when missing (never "None" or "nan")."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def hours_minutes(minutes: float | None) -> str:
+    """Sleep durations as people read them: 7 h 05 min."""
+    if minutes is None or not math.isfinite(minutes):
+        return "—"
+    total = round(minutes)
+    return f"{total // 60} h {total % 60:02d} min"
+
+
+def css_token(text: object) -> str:
+    """A value (verdict, status) as a class-name fragment: "no clear change" → "no-clear-change"."""
+    return "".join(c if c.isalnum() else "-" for c in str(text).lower())
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["local"] = local_time
+    app.jinja_env.filters["num"] = num
+    app.jinja_env.filters["hm"] = hours_minutes
+    app.jinja_env.filters["token"] = css_token
+    app.jinja_env.filters["metric"] = metric_label
+    app.jinja_env.filters["unit"] = metric_unit
+    app.jinja_env.globals.update(KINDS=KINDS, ORDINALS=ORDINALS)
     app.jinja_env.filters["plain"] = plain
     app.jinja_env.tests["mapping"] = lambda v: isinstance(v, Mapping)
     app.jinja_env.tests["listing"] = lambda v: isinstance(v, list)

@@ -11,14 +11,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 
 from tracker.errors import Conflict, UserError
+from tracker.reports import ROLLING_BEATS
 from tracker.sessions import SELF_REPORTS, TECHNIQUES, SessionInfo, ValidationError
 from web.context import selected_person, services, user_id
-from web.dashboard import call_extra
 from web.session_input import as_changes, fields_from_form, form_values, reports_from_form
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
 LIST_LIMIT = 500  # newest first; older ones stay reachable through the API and the CSV export
-CHART_MARGIN_MS = 60 * 60 * 1000  # the detail chart shows an hour either side of the session
 
 REPORT_LABELS = {
     "pain_before": "Pain before",
@@ -90,11 +89,10 @@ def detail(session_id: int) -> str:
     return render_template(
         "sessions/detail.html",
         session=info,
-        result=call_extra("reports", "session_detail", info.id),
+        result=services().reports.session_detail(info.id, user_id=user_id()),
         reports=REPORT_LABELS,
         techniques=TECHNIQUES,
-        chart_from=info.start_ms - CHART_MARGIN_MS,
-        chart_to=info.end_ms + CHART_MARGIN_MS,
+        rolling_beats=ROLLING_BEATS,
     )
 
 

@@ -33,6 +33,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+try:
+    from playwright.sync_api import expect
+except ImportError:  # reported by the `browser` fixture: failure under CI, a skip with the reason elsewhere
+    expect = None  # type: ignore[assignment]
+
 CHROMIUM = os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -149,6 +154,8 @@ def browser(chromium_path: str) -> Iterator[Any]:
             browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
         except Exception as exc:  # noqa: BLE001 - any launch failure is the same "cannot run" for the user
             unavailable(f"Chromium at {chromium_path} did not start: {exc}")
+        assert expect is not None
+        expect.set_options(timeout=TIMEOUT_MS)
         yield browser
         browser.close()
 
@@ -265,7 +272,9 @@ def signed_in_state(browser: Any, live_server: LiveServer) -> dict[str, Any]:
     return state
 
 
-def _watched(browser: Any, live_server: LiveServer, viewport: dict[str, int], state: dict[str, Any] | None) -> Iterator[Watch]:
+def _watched(
+    browser: Any, live_server: LiveServer, viewport: dict[str, int], state: dict[str, Any] | None
+) -> Iterator[Watch]:
     context = _new_context(browser, viewport, state)
     page = context.new_page()
     watch = _attach(context, page, live_server.url)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.conftest import LiveServer, Watch, sign_in
+from tests.e2e.conftest import LiveServer, Watch, expect, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ def test_sign_in_reaches_the_page_asked_for(anonymous_ui: Watch, live_server: Li
     sign_in(page, live_server)
 
     assert urlsplit(page.url).path == "/sessions"
-    assert page.get_by_role("heading", name=re.compile(r"^Sessions")).is_visible()
+    expect(page.get_by_role("heading", level=1, name=re.compile(r"^Sessions"))).to_be_visible()
     nav = page.get_by_role("navigation", name="Main")
     for label in NAV:
         assert nav.get_by_role("link", name=label, exact=True).is_visible(), label
@@ -61,7 +61,7 @@ def test_sign_out(anonymous_ui: Watch, live_server: LiveServer) -> None:
     page.wait_for_load_state("networkidle")
 
     assert urlsplit(page.url).path == "/signin"
-    assert page.get_by_role("status").filter(has_text="Signed out").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Signed out")).to_be_visible()
     anonymous_ui.goto("/")
     assert urlsplit(page.url).path == "/signin", "after signing out the Overview asks to sign in again"
     anonymous_ui.assert_clean()

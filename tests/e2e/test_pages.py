@@ -3,13 +3,14 @@ that works on a phone. Desktop screenshots for the README are written to tests/e
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.conftest import PHONE, LiveServer, Watch
+from tests.e2e.conftest import PHONE, LiveServer, Watch, expect, local_now
 from tracker.analysis.claims import CLAIMS
 from tracker.analysis.verdicts import Verdict
 
@@ -41,7 +42,7 @@ def test_page_loads_cleanly(ui: Watch, path: str) -> None:
 def test_overview(ui: Watch) -> None:
     page: Any = ui.page
     ui.goto("/")
-    assert heading(page, "Overview").is_visible()
+    expect(heading(page, "Overview")).to_be_visible()
     main = page.locator("main")
     assert "No data yet" not in main.inner_text(), "the demo has 8 weeks of data: the Overview must show it"
     ui.wait_for_charts()
@@ -54,7 +55,7 @@ def test_overview(ui: Watch) -> None:
 def test_evidence_shows_claims_with_verdicts(ui: Watch) -> None:
     page: Any = ui.page
     ui.goto("/evidence")
-    assert heading(page, "Evidence").is_visible()
+    expect(heading(page, "Evidence")).to_be_visible()
     text = page.locator("main").inner_text()
     shown = [c for c in CLAIMS if c.claim in text]
     assert len(shown) == len(CLAIMS), f"claims missing: {[c.claim for c in CLAIMS if c not in shown]}"
@@ -67,13 +68,20 @@ def test_evidence_shows_claims_with_verdicts(ui: Watch) -> None:
 def test_sleep_shows_nights(ui: Watch, live_server: LiveServer) -> None:
     page: Any = ui.page
     ui.goto("/sleep")
-    assert heading(page, "Sleep").is_visible()
+    expect(heading(page, "Sleep")).to_be_visible()
     main = page.locator("main")
     assert "No data yet" not in main.inner_text()
-    # nights appear as table rows (a row per night); the demo synced 8 weeks of sleep from the ring
-    rows = main.locator("table tbody tr")
-    assert rows.count() >= 7, f"only {rows.count()} nights shown"
-    assert re.search(r"\d+\s*h|\d+ ?min|\d{1,2}:\d{2}", rows.first.inner_text()), rows.first.inner_text()
+    # one stage chart per recent night (the demo ring synced 8 weeks of sleep), the newest ending this
+    # morning or yesterday's (local dates: nights are labelled by the morning they end)
+    nights = main.get_by_role("img", name=re.compile(r"night ending \d{4}-\d{2}-\d{2}"))
+    assert nights.count() >= 7, f"only {nights.count()} nights shown"
+    labels = [re.search(r"\d{4}-\d{2}-\d{2}", n.get_attribute("aria-label") or "").group(0) for n in nights.all()]
+    today = local_now().date()
+    recent = {today.isoformat(), (today - dt.timedelta(days=1)).isoformat()}
+    assert recent & set(labels), f"last night is missing: nights shown {labels[:3]}…"
+    assert main.get_by_text(re.compile(r"\d+ h \d+ min")).count() >= 7, "no sleep durations shown"
+    weeks = main.locator("table").filter(has_text="week").locator("tbody tr")
+    assert weeks.count() >= 7, f"weekly averages: {weeks.count()} weeks for 8 weeks of data"
     if main.locator("[data-chart]").count():
         ui.wait_for_charts()
     ui.screenshot("sleep.png")
@@ -96,8 +104,9 @@ def test_nav_on_a_phone(phone_ui: Watch) -> None:
         box = link.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 1, f"{label} is off-screen"
         assert box["height"] >= 24, f"{label} is too small to tap ({box['height']:.0f}px high)"
-        link.tap()
+        with page.expect_navigation():
+            link.tap()
         page.wait_for_load_state("networkidle")
         assert urlsplit(page.url).path == path, f"tapping {label} went to {page.url}"
-        assert heading(page, label).is_visible()
+        expect(heading(page, label)).to_be_visible()
     phone_ui.assert_clean()

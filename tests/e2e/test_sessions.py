@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.conftest import LiveServer, Watch, local_now
+from tests.e2e.conftest import LiveServer, Watch, expect, local_now
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +31,7 @@ def test_planned_session_is_next_on_overview(ui: Watch, live_server: LiveServer)
     ui.goto("/sessions")
     page.get_by_role("link", name="Add session").click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_role("heading", name="Add session").is_visible()
+    expect(page.get_by_role("heading", name="Add session")).to_be_visible()
 
     page.get_by_label("Date", exact=True).fill(start.strftime("%Y-%m-%d"))
     page.get_by_label("Start time").fill(start.strftime("%H:%M"))
@@ -48,13 +48,13 @@ def test_planned_session_is_next_on_overview(ui: Watch, live_server: LiveServer)
     match = SESSION_PATH.match(urlsplit(page.url).path)
     assert match, f"adding a session should open its page, got {page.url}"
     new_id = int(match.group(1))
-    assert page.get_by_role("status").filter(has_text="Session planned").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Session planned")).to_be_visible()
     main = page.locator("main")
     assert "E2E Therapist" in main.inner_text()
     assert "planned" in main.locator(".badge").first.inner_text().lower()
 
     ui.goto("/")
-    assert page.get_by_role("heading", name=re.compile(r"^Overview")).is_visible()
+    expect(page.get_by_role("heading", level=1, name=re.compile(r"^Overview"))).to_be_visible()
     planned = page.request.get(
         live_server.at(f"/api/v1/sessions?status=planned&person={live_server.person_id}")
     ).json()["sessions"]
@@ -80,17 +80,20 @@ def test_session_detail_page(ui: Watch, live_server: LiveServer) -> None:
     page.wait_for_load_state("networkidle")
 
     assert SESSION_PATH.match(urlsplit(page.url).path), page.url
-    assert page.get_by_role("heading", name=re.compile(r"^Massage")).is_visible()
+    expect(page.get_by_role("heading", level=1, name=re.compile(r"^Massage"))).to_be_visible()
     main = page.locator("main")
     text = main.inner_text()
     assert "done" in text.lower()
     assert "Mia" in text, "the therapist the demo logged"
-    assert page.get_by_role("heading", name="Measurements").is_visible()
-    # the demo recorded RR before and after every past session: the page must show measurements
-    assert "No data yet" not in main.locator("section").filter(
-        has=page.get_by_role("heading", name="Measurements")
-    ).inner_text()
-    assert re.search(r"RMSSD|HRV", text, re.I), "no HRV figures on the session page"
+    # the demo recorded RR before and after every past session: both windows have beats and pass the gate
+    windows = page.locator("table").filter(has_text="lnRMSSD").filter(has_text="Before").first
+    expect(windows).to_be_visible()
+    for name in ("Before", "After"):
+        row = windows.locator("tbody tr").filter(has_text=name).first
+        cells = row.inner_text()
+        assert re.search(r"\d+(\.\d+)? bpm", cells), f"{name}: no heart rate in {cells!r}"
+        assert "passed" in cells, f"{name} window did not pass the quality gate: {cells!r}"
+    assert "No data yet" not in text
     ui.wait_for_charts()
     assert main.locator("[data-chart] canvas").count() >= 1, "the heart-rate chart did not draw"
     ui.screenshot("session.png")

@@ -107,7 +107,6 @@ def test_planner_schedules_moves_and_removes_jobs(tracker: Tracker) -> None:
     tracker.sessions.update(s.id, start_ms=parse_local("2027-03-28 20:00", ana.tz),
                             end_ms=parse_local("2027-03-28 21:00", ana.tz))  # fmt: skip
     assert format_local(jobs.jobs_by_id[f"session-{s.id}-pre"][0], ana.tz) == "2027-03-28T19:55:00+02:00"
-    caps = tracker.extras.get("devices")
     from tracker.devices import Devices
 
     captures = Devices(tracker.sessionmaker, tracker.clock).captures(session_id=s.id)
@@ -117,7 +116,6 @@ def test_planner_schedules_moves_and_removes_jobs(tracker: Tracker) -> None:
     tracker.sessions.cancel(s.id)
     assert jobs.jobs_by_id == {}
     assert Devices(tracker.sessionmaker, tracker.clock).captures(session_id=s.id) == []
-    del caps
 
 
 ICS = """BEGIN:VCALENDAR

@@ -83,6 +83,13 @@ def cmd_hrv(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _effect(value: float | None, ci: list[float] | None) -> str:
+    """"+0.164 CI [+0.069, +0.257]" in fixed columns; "-" where there is no number."""
+    shown = "-" if value is None else f"{value:+.3g}"
+    ci_text = "-" if not ci else f"[{ci[0]:+.3g}, {ci[1]:+.3g}]"
+    return f"change {shown:>8} CI {ci_text:20}"
+
+
 def cmd_report(cfg: Config, args: argparse.Namespace) -> int:
     tracker = build_tracker(cfg)
     try:
@@ -107,16 +114,10 @@ def cmd_report(cfg: Config, args: argparse.Namespace) -> int:
     print(f"primary endpoint: {pe['metric']} on night {pe['lag']} after a session")
     print("\nRight after sessions (post minus pre):")
     for row in data["acute"]:
-        ci = row["ci95"]
-        ci_text = f"[{ci[0]:+.3g}, {ci[1]:+.3g}]" if ci else "-"
-        change = f"{row['mean_change']:+.3g}" if row["mean_change"] is not None else "-"
-        print(f"  {row['metric']:10} {row['kind']:18} n={row['n']:<3} change {change:>8} CI {ci_text:20} {row['verdict']}")
+        print(f"  {row['metric']:10} {row['kind']:18} n={row['n']:<3} {_effect(row['mean_change'], row['ci95'])} {row['verdict']}")
     print("\nNights after sessions vs nights without:")
     for row in data["nights_after"]:
-        ci = row["ci95"]
-        ci_text = f"[{ci[0]:+.3g}, {ci[1]:+.3g}]" if ci else "-"
-        diff = f"{row['difference']:+.3g}" if row["difference"] is not None else "-"
-        print(f"  {row['metric']:22} lag {row['lag']} diff {diff:>8} CI {ci_text:20} {row['verdict']}")
+        print(f"  {row['metric']:22} lag {row['lag']} {_effect(row['difference'], row['ci95'])} {row['verdict']}")
     print("\nClaims:")
     for claim in data["claims"]:
         print(f"  {claim['claim']}: {claim['verdict']}")

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -33,12 +34,27 @@ def _utc(t_ms: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(t_ms / 1000, tz=UTC)
 
 
-class ApsJobPort:
-    """tracker.ports.JobPort on APScheduler. `start()` only in the process that holds the lease."""
+class StoreOnlyScheduler(BaseScheduler):
+    """A scheduler that edits the shared job store but never runs a job (no thread, no executor work).
 
-    def __init__(self, engine: sa.Engine, cfg: Config) -> None:
+    A CLI process uses it to plan, move and list jobs while the service (`tracker run`), which holds the
+    lease, is the only process that executes them.
+    """
+
+    def wakeup(self) -> None:
+        pass  # nothing to wake: this scheduler has no loop
+
+    def shutdown(self, wait: bool = True) -> None:
+        super().shutdown(wait)
+
+
+class ApsJobPort:
+    """tracker.ports.JobPort on APScheduler: runs jobs in the service, only edits the store elsewhere."""
+
+    def __init__(self, engine: sa.Engine, cfg: Config, *, run_jobs: bool = True) -> None:
         self._store = SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)
-        self.scheduler = BackgroundScheduler(
+        scheduler_class = BackgroundScheduler if run_jobs else StoreOnlyScheduler
+        self.scheduler = scheduler_class(
             jobstores={"default": self._store},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": cfg.jobs.misfire_grace_s},
             timezone=UTC,

@@ -24,7 +24,7 @@ from .scheduling import ApsJobPort
 def planning_tracker(cfg: Config) -> Iterator[tuple[Tracker, ApsJobPort]]:
     """A tracker whose session changes schedule capture jobs in the shared job store (paused scheduler)."""
     tracker = build_tracker(cfg)
-    jobs = ApsJobPort(tracker.engine, cfg)
+    jobs = ApsJobPort(tracker.engine, cfg, run_jobs=False)
     jobs.start(paused=True)
     tracker.extras["jobs"] = jobs
     tracker.sessions.listeners.append(Planner(tracker.sessionmaker, jobs, cfg.capture, tracker.clock))

@@ -9,6 +9,15 @@
  * The server downsamples (LTTB, ≤ 2000 points per series), so zooming in refetches the visible range to
  * get the detail back. Sessions in range are drawn as shaded spans (massage and rest in different shades,
  * planned ones outlined). Series with different units get their own y axis.
+ *
+ * Series charts: <div class="chart" data-chart data-series-url="/api/v1/nights?person=1&last=14"
+ *                     data-tz="..." [data-keys="tst_min,sleep_efficiency_pct"]></div>
+ * GET → {series: [{key, name, unit, x: [epoch ms], values: [number|null]}], spans: [{kind, start_ms, end_ms,
+ * status?, label?}]}. Each series has its own x (beats, 5-minute logs and nights do not line up); uPlot.join
+ * merges them, so a point missing from one series is skipped (undefined) while a null from the server is
+ * a gap that breaks the line. The server already downsampled (≤ 2000 points per series); zoom is local.
+ * Spans of kind "window" (capture windows) are outlined, sessions shaded; a span narrower than 3 px is
+ * widened to stay visible (sessions on a two-week nights chart).
  */
 "use strict";
 
@@ -16,6 +25,7 @@
   const COLORS = ["#c2410c", "#2563eb", "#15803d", "#7c3aed"];
   const SPAN_FILL = { massage: "rgba(234, 88, 12, 0.14)", rest: "rgba(37, 99, 235, 0.12)" };
   const REFETCH_DELAY_MS = 250;
+  const MIN_SPAN_PX = 3;
 
   async function getJSON(url) {
     const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -56,9 +66,19 @@
             ctx.rect(left, top, width, height);
             ctx.clip();
             for (const span of getSpans()) {
-              const x0 = Math.max(left, u.valToPos(span.start_ms, "x", true));
-              const x1 = Math.min(left + width, u.valToPos(span.end_ms, "x", true));
-              if (x1 <= x0) continue;
+              let x0 = Math.max(left, u.valToPos(span.start_ms, "x", true));
+              let x1 = Math.min(left + width, u.valToPos(span.end_ms, "x", true));
+              if (x1 < x0 || x1 < left || x0 > left + width) continue;
+              if (x1 - x0 < MIN_SPAN_PX) {
+                const mid = (x0 + x1) / 2;
+                x0 = mid - MIN_SPAN_PX / 2;
+                x1 = mid + MIN_SPAN_PX / 2;
+              }
+              if (span.kind === "window") {
+                ctx.strokeStyle = "rgba(0, 0, 0, 0.45)";
+                ctx.strokeRect(x0, top + 1, x1 - x0, height - 2);
+                continue;
+              }
               ctx.fillStyle = SPAN_FILL[span.kind] || SPAN_FILL.massage;
               ctx.fillRect(x0, top, x1 - x0, height);
               if (span.status === "planned") {
@@ -211,9 +231,58 @@
     }
   }
 
+  /* A chart of precomputed series from one URL (nights, a session's HR and HRV); see the header. */
+  class SeriesChart {
+    constructor(el) {
+      this.el = el;
+      this.url = el.dataset.seriesUrl;
+      this.tz = el.dataset.tz || null;
+      this.keys = el.dataset.keys ? el.dataset.keys.split(",") : null;
+      this.spans = [];
+      this.plot = null;
+      this.full = null;
+    }
+
+    async reset() {
+      if (this.plot && this.full) {
+        this.plot.setScale("x", this.full);
+        return;
+      }
+      try {
+        const body = await getJSON(this.url);
+        let series = body.series || [];
+        if (this.keys) series = series.filter((s) => this.keys.includes(s.key));
+        series = series.filter((s) => s.values.some((v) => v !== null));
+        this.spans = body.spans || [];
+        if (!series.length) {
+          setStatus(this.el, "No data yet in this range.");
+          return;
+        }
+        setStatus(this.el, "");
+        const data = uPlot.join(series.map((s) => [s.x, s.values]));
+        const opts = uplotOptions(this.el, { series }, () => this.spans, () => {}, this.tz);
+        this.plot = new uPlot(opts, data, this.el);
+        this.full = { min: data[0][0], max: data[0][data[0].length - 1] };
+        this.addResetButton();
+      } catch (error) {
+        setStatus(this.el, `Could not load the chart: ${error.message}`);
+      }
+    }
+
+    addResetButton() {
+      Chart.prototype.addResetButton.call(this);
+    }
+
+    resize() {
+      Chart.prototype.resize.call(this);
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     if (typeof uPlot === "undefined") return;
-    const charts = [...document.querySelectorAll("[data-chart]")].map((el) => new Chart(el));
+    const charts = [...document.querySelectorAll("[data-chart]")].map((el) =>
+      el.dataset.seriesUrl ? new SeriesChart(el) : new Chart(el)
+    );
     for (const chart of charts) chart.reset();
     let resizeTimer = null;
     window.addEventListener("resize", () => {
@@ -222,5 +291,5 @@
     });
   });
 
-  window.TrackerCharts = { Chart };
+  window.TrackerCharts = { Chart, SeriesChart };
 })();

@@ -1,0 +1,145 @@
+"""The dashboard pages on real stored data (tests/web/seed.py): real numbers, every claim, size limits."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.web.seed import Seeded, seed_person
+from tracker.analysis.claims import CLAIMS
+from tracker.bootstrap import Tracker
+from tracker.people import PersonInfo
+from web.present import hours_minutes
+
+MAX_PAGE_BYTES = 500 * 1024
+
+
+@pytest.fixture
+def seeded(tracker: Tracker, ana: PersonInfo) -> Seeded:
+    return seed_person(tracker, ana)
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_overview_shows_the_stored_nights_next_session_and_device(
+    ana_client: FlaskClient, tracker: Tracker, seeded: Seeded
+) -> None:
+    html = ana_client.get("/").get_data(as_text=True)
+    nights = tracker.reports.nights(seeded.person.id)
+    last = nights[-1]
+    assert last.label == seeded.last_night
+    row = re.search(rf'<tr class="night" data-night="{last.label.isoformat()}">(.*?)</tr>', html, re.S)
+    assert row, "the last night has a row"
+    cells = _text(row.group(1))
+    assert hours_minutes(last.tst_min) in cells
+    assert f"{last.sleep_efficiency_pct:.1f} %" in cells
+    assert f"{last.resting_hr_bpm:.1f} bpm" in cells and f"{last.ln_rmssd_night:.2f}" in cells
+    assert html.count('<tr class="night"') == 14
+    # both trend charts read the nights API, sessions marked from its spans
+    assert f'data-series-url="/api/v1/nights?person={seeded.person.id}&amp;last=14"' in html
+    assert 'id="nights-sleep-chart"' in html and 'id="nights-heart-chart"' in html
+    next_session = _text(html.split('id="next-session"')[1].split("</section>")[0])
+    assert "Wed 03 Mar 2027" in next_session and "planned" in next_session  # its planned pre capture
+    devices = _text(html.split('id="overview-devices"')[1].split("</section>")[0])
+    assert "Ana's ring" in devices.replace("&#39;", "'") and "64 %" in devices
+
+
+def test_session_detail_shows_windows_captures_and_nights_vs_baseline(
+    ana_client: FlaskClient, tracker: Tracker, seeded: Seeded
+) -> None:
+    session = seeded.sessions[4]
+    pre, post = tracker.reports.windows(session)
+    html = ana_client.get(f"/sessions/{session.id}").get_data(as_text=True)
+    pre_row = _text(re.search(r'<tr class="window window-pre">(.*?)</tr>', html, re.S).group(1))  # type: ignore[union-attr]
+    post_row = _text(re.search(r'<tr class="window window-post">(.*?)</tr>', html, re.S).group(1))  # type: ignore[union-attr]
+    assert f" {pre.beats} " in pre_row and f"{pre.hr_bpm:.1f} bpm" in pre_row and f"{pre.ln_rmssd:.2f}" in pre_row
+    assert f" {post.beats} " in post_row and f"{post.hr_bpm:.1f} bpm" in post_row and "passed" in post_row
+    assert html.count('<tr class="capture"') == 2 and 'data-status="ok"' in html
+    detail = tracker.reports.session_detail(session.id)
+    first = detail.following[0]
+    assert first.recorded and first.metrics[0].baseline_median is not None
+    table = html.split(f'data-lag="1" data-night="{first.label.isoformat()}"')[1].split("</table>")[0]
+    tst = first.metrics[0]
+    assert f"{tst.value:.1f}" in table and f"{tst.baseline_median:.1f}" in table and f"{tst.z:+.2f}" in table
+    assert 'id="session-chart"' in html
+
+
+def test_session_chart_api_has_hr_and_rolling_hrv_with_gaps(ana_client: FlaskClient, seeded: Seeded) -> None:
+    session = seeded.sessions[4]
+    body = ana_client.get(f"/api/v1/sessions/{session.id}/chart").get_json()
+    keys = [s["key"] for s in body["series"]]
+    assert keys == ["hr_beat", "ln_rmssd_rolling"]  # no device HR samples during the day in the seed
+    hr = body["series"][0]
+    assert 0 < len(hr["x"]) <= 2001 and hr["x"] == sorted(hr["x"])
+    assert None in hr["values"]  # the line breaks between the pre and the post window
+    assert all(55 < v < 80 for v in hr["values"] if v is not None)
+    assert {s["kind"] for s in body["spans"]} == {"window", "massage"}
+    assert body["from"] == session.start_ms - 5 * 60_000 and body["to"] == session.end_ms + 10 * 60_000
+    small = ana_client.get(f"/api/v1/sessions/{session.id}/chart?max_points=50").get_json()
+    assert all(len([v for v in s["values"] if v is not None]) <= 50 for s in small["series"])
+
+
+def test_sleep_page_has_hypnograms_and_weekly_totals(ana_client: FlaskClient, tracker: Tracker, seeded: Seeded) -> None:
+    html = ana_client.get("/sleep").get_data(as_text=True)
+    assert html.count('<figure class="hypnogram"') == 14
+    assert "device estimate" in html
+    assert 'class="stage-deep"' in html and 'class="stage-rem"' in html and "<title>Deep " in html
+    view = tracker.reports.sleep(seeded.person.id)
+    week = view.weeks[-2]
+    row = re.search(rf'data-week="{week.iso_year}-W{week.iso_week:02d}">(.*?)</tr>', html, re.S)
+    assert row and week.nights == 7
+    cells = _text(row.group(1))
+    assert hours_minutes(week.tst_min) in cells and f"{week.sleep_efficiency_pct:.1f} %" in cells
+    assert f"{week.deep_min:.0f} min" in cells and f"{week.rem_min:.0f} min" in cells
+
+
+def test_evidence_lists_every_claim_with_verdicts_and_the_tables(ana_client: FlaskClient, seeded: Seeded) -> None:
+    html = ana_client.get("/evidence").get_data(as_text=True)
+    assert 'id="primary-endpoint"' in html and "primary endpoint" in html
+    for claim in CLAIMS:
+        assert f'data-claim="{claim.key}"' in html, claim.key
+        assert claim.claim in html, claim.claim
+    unmeasured = html.split('id="not-measured"')[1].split("</section>")[0]
+    assert unmeasured.count('class="claim-unmeasured"') == sum(1 for c in CLAIMS if not c.metrics)
+    assert "a heart-rate wearable does not measure blood flow" in unmeasured
+    assert 'class="badge verdict verdict-not-measured"' in unmeasured
+    acute = html.split('id="acute-table"')[1].split("</table>")[0]
+    for kind in ("massage", "rest", "massage_minus_rest"):
+        assert f'data-kind="{kind}"' in acute
+    assert "95 % CI" in acute
+    nights = html.split('id="nights-after-table"')[1].split("</table>")[0]
+    assert nights.count('class="night-row') == 21 and nights.count("night-row primary") == 1
+    assert 'class="sessions-needed"' in html and 'class="mde"' in html
+
+
+def test_evidence_is_cached_until_the_data_changes(tracker: Tracker, seeded: Seeded) -> None:
+    reports = tracker.reports
+    first = reports.evidence(seeded.person.id)
+    again = reports.evidence(seeded.person.id)
+    assert not first.cached and again.cached and again.report is first.report
+    tracker.clock.advance(s=1)  # type: ignore[attr-defined]
+    tracker.sessions.complete(seeded.sessions[0].id, pain_after=1)  # an edit: updated_ms moves
+    assert not reports.evidence(seeded.person.id).cached
+    assert reports.evidence(seeded.person.id).cached
+    tracker.clock.advance(s=61)  # type: ignore[attr-defined]
+    assert not reports.evidence(seeded.person.id).cached  # older than 60 s
+
+
+@pytest.mark.parametrize("path", ["/", "/sleep", "/evidence", "/devices", "SESSION"])
+def test_pages_stay_small(ana_client: FlaskClient, seeded: Seeded, path: str) -> None:
+    if path == "SESSION":
+        path = f"/sessions/{seeded.sessions[4].id}"
+    response = ana_client.get(path)
+    assert response.status_code == 200
+    assert len(response.data) < MAX_PAGE_BYTES, (path, len(response.data))
+
+
+def test_pages_have_no_inline_scripts_or_styles(ana_client: FlaskClient, seeded: Seeded) -> None:
+    for path in ("/", "/sleep", "/evidence", "/devices", f"/sessions/{seeded.sessions[4].id}"):
+        html = ana_client.get(path).get_data(as_text=True)
+        assert "style=" not in html, path
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
