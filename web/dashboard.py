@@ -80,15 +80,19 @@ def owned_device(device_id: int) -> DeviceInfo:
     return info
 
 
-def _render_devices(scan: list[ScanResult] | None = None, error: str | None = None, status: int = 200) -> tuple[str, int]:
+def _render_devices(scan: list[ScanResult] | None = None, error: str | None = None, status: int = 200,
+                    scan_seconds: int = SCAN_SECONDS_DEFAULT) -> tuple[str, int]:  # fmt: skip
     person = selected_person()
     service = services().devices
-    found = [d for d in service.list(user_id=user_id()) if d.person_id == person.id] if person else []
+    account_devices = service.list(user_id=user_id())
+    found = [d for d in account_devices if d.person_id == person.id] if person else []
     jobs = {d.id: sync_jobs().latest(d.id) for d in found}
+    # Scan results that are already paired say to whom (pairing again moves the device to another person).
+    paired = {d.address.upper(): d.person_name or "" for d in account_devices}
     body = render_template(
         "devices.html", person=person, devices=found, jobs=jobs, collector=service.collector is not None,
-        no_collector=NO_COLLECTOR, scan=scan, error=error, people=people(), scan_seconds=SCAN_SECONDS_DEFAULT,
-        scan_seconds_max=SCAN_SECONDS_MAX,
+        no_collector=NO_COLLECTOR, scan=scan, error=error, people=people(), scan_seconds=scan_seconds,
+        scan_seconds_max=SCAN_SECONDS_MAX, paired=paired,
     )  # fmt: skip
     return body, status
 
@@ -122,7 +126,7 @@ def scan() -> tuple[str, int]:
         found = services().devices.require_collector().scan(float(text))
     except Exception as exc:  # the radio's errors are messages on this page, not error pages
         return _render_devices(error=_collector_message(exc), status=400 if isinstance(exc, UserError) else 502)
-    return _render_devices(scan=found)
+    return _render_devices(scan=found, scan_seconds=int(text))
 
 
 @bp.post("/devices/pair")

@@ -95,7 +95,18 @@ def test_scan_shows_results_with_their_family_and_pair_forms(
     assert 'data-address="C4:7C:8D:6A:11:99" data-family="colmi"' in html and "Colmi ring (colmi)" in html
     assert "heart-rate strap (hrs)" in html and "not supported" in html
     assert html.count('class="inline pair-form"') == 2  # the unsupported device gets no Pair button
+    assert 'value="3"' in html  # the scan time entered is kept
+    assert "paired to" not in html and "Re-pair" not in html
     assert ana_client.post("/devices/scan", data={"seconds": "999"}).status_code == 422
+
+
+def test_scan_marks_devices_already_paired(
+    ana_client: FlaskClient, tracker: Tracker, collector: FakeCollector, seeded: Seeded
+) -> None:
+    tracker.devices.upsert("AA:00:00:00:00:01", seeded.person.id, name="Polar H10 1234", family="hrs")
+    html = ana_client.post("/devices/scan", data={"seconds": "2"}).get_data(as_text=True)
+    assert f"paired to {seeded.person.name}" in html
+    assert html.count(">Re-pair</button>") == 1 and html.count(">Pair</button>") == 2  # + the manual pair form
 
 
 def test_pair_calls_the_collector_for_the_chosen_person(
