@@ -35,11 +35,6 @@ logger = logging.getLogger(__name__)
 FLUSH_INTERVAL_S = 2.0  # how often live samples are written during a capture
 RECONNECT_BACKOFF_S = (0.2, 0.5, 1.0, 2.0, 4.0)
 
-FAMILY_BY_SERVICE = {
-    hrs.HEART_RATE_SERVICE_UUID: "hrs",
-    colmi_protocol.SERVICE_UUID: "colmi",
-}
-
 
 def detect_family(name: str | None, service_uuids: list[str]) -> str | None:
     """Which supported family a device belongs to, from its advertisement."""

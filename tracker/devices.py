@@ -238,12 +238,6 @@ class Devices:
                 for r, name in db.execute(stmt)
             ]
 
-    def run(self, run_id: int) -> RunInfo:
-        with self._db() as db:
-            if db.get(Run, run_id) is None:
-                raise NotFound(f"no run {run_id}")
-        return next(r for r in self.runs(limit=10**6) if r.id == run_id)
-
     # -- captures -------------------------------------------------------------------------------
 
     def new_capture(self, person_id: int, device_id: int, start_ms: int, end_ms: int,

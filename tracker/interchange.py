@@ -368,5 +368,5 @@ class Interchange:
         counts = {}
         for name, text in self.export_texts(person, first, last).items():
             (directory / name).write_text(text, encoding="utf-8", newline="")
-            counts[name] = text.count("\n") - 1
+            counts[name] = sum(1 for _ in csv.reader(io.StringIO(text))) - 1  # notes may hold line breaks
         return counts

@@ -50,8 +50,8 @@ def create_app(
     """The dashboard and API on `tracker`'s services.
 
     `secret_key`: signs the session cookie; by default read from (or created in) `data_dir/web_secret`.
-    `secure_cookies`: send the cookie only over HTTPS; by default `[web] secure_cookies` when the config
-    has that key, else False (the default deployment is plain HTTP on 127.0.0.1).
+    `secure_cookies`: send the cookie only over HTTPS; by default `[web] secure_cookies` (false: the
+    default deployment is plain HTTP on 127.0.0.1).
     """
     from web import api, auth, dashboard, data, errors, security, sessions
     from web.context import template_context
@@ -60,7 +60,7 @@ def create_app(
 
     app = Flask(__name__)
     if secure_cookies is None:
-        secure_cookies = bool(getattr(tracker.config.web, "secure_cookies", False))
+        secure_cookies = tracker.config.web.secure_cookies
     app.config.update(
         SECRET_KEY=secret_key or load_or_create_secret(tracker.config.data_dir / "web_secret"),
         TESTING=testing,

@@ -141,6 +141,15 @@ def test_export_date_range_uses_local_dates(tracker: Tracker, tmp_path: Path) ->
     assert texts["sessions.csv"].count("\n") == 1  # header only
 
 
+def test_notes_with_line_breaks_round_trip_and_count_as_one_row(tracker: Tracker, tmp_path: Path) -> None:
+    ana = tracker.people.add("Ana", "UTC")
+    text = SESSIONS.splitlines()[0] + '\n2027-03-26T18:00:00+00:00,2027-03-26T19:00:00+00:00,massage,,,,,,,,,,,"line one\nline two, with comma"\n'
+    assert tracker.interchange.import_paths(ana, [_write(tmp_path / "in", {"sessions.csv": text})]).ok
+    assert tracker.interchange.export_dir(ana, tmp_path / "out")["sessions.csv"] == 1
+    assert tracker.sessions.list(ana.id)[0].fields.notes == "line one\nline two, with comma"
+    assert (tmp_path / "out" / "sessions.csv").read_text() == text
+
+
 def test_unrecognised_file_is_named(tracker: Tracker, tmp_path: Path) -> None:
     ana = tracker.people.add("Ana", "UTC")
     path = tmp_path / "steps.csv"

@@ -91,8 +91,7 @@ def build_demo(cfg: Config, seed: int = 1) -> Demo:
         logger.info("demo ring sync: %s", outcome)
         _load_past_recordings(service, person.id, strap_id, sim, planned)
         now_ms = t.clock.now_ms()
-        for (local_start, minutes, kind, pressure), ps in zip(plan, planned, strict=True):
-            i = planned.index(ps)
+        for i, ((_local_start, _minutes, kind, pressure), ps) in enumerate(zip(plan, planned, strict=True)):
             past = ps.end_ms < now_ms
             reports = sim.self_reports(ps) if past else None
             fields = SessionFields(
@@ -108,7 +107,6 @@ def build_demo(cfg: Config, seed: int = 1) -> Demo:
                     "mood_before": reports.mood_before, "mood_after": reports.mood_after,
                 }),
             )  # fmt: skip
-            del local_start, minutes
             t.sessions.create(person.id, fields, status=SessionStatus.DONE if past else SessionStatus.PLANNED)
         t.reports.rebuild_nights(person.id)
     except BaseException:

@@ -61,7 +61,7 @@ class ApsJobPort:
         )
 
     def start(self, paused: bool = False) -> None:
-        """paused=True: a process that only edits the store (the CLI); it never runs jobs."""
+        """Start the scheduler; a store-only one (run_jobs=False) is started paused and never runs jobs."""
         self.scheduler.start(paused=paused)
 
     def shutdown(self) -> None:
@@ -69,7 +69,7 @@ class ApsJobPort:
             self.scheduler.shutdown(wait=True)  # jobs stay persisted in the store
 
     def _add(self, job_id: str, trigger: Any, func: str, kwargs: dict[str, Any]) -> None:
-        # A paused scheduler (the CLI's) writes straight to the shared store; the service sees the job at
+        # The CLI's store-only scheduler writes straight to the shared store; the service sees the job at
         # its next wake-up, which its lease heartbeat guarantees at least every HEARTBEAT_S seconds.
         self.scheduler.add_job(f"tracker.jobs:{func}", trigger, id=job_id, name=func, kwargs=kwargs,
                                replace_existing=True)  # fmt: skip

@@ -164,7 +164,6 @@ def cmd_import_ics(cfg: Config, args: argparse.Namespace) -> int:
 
 def cmd_jobs(cfg: Config, args: argparse.Namespace) -> int:
     with planning_tracker(cfg) as (tracker, jobs):
-        people = {p.id: p for p in tracker.people.list()}
         rows = []
         for job in jobs.jobs():
             tz = cfg.people.default_timezone
@@ -177,7 +176,6 @@ def cmd_jobs(cfg: Config, args: argparse.Namespace) -> int:
                 "id": job.id, "what": job.what, "session": job.session_id, "device": job.device_id,
                 "next_run": None if job.next_run_ms is None else format_local(job.next_run_ms, tz),
             })  # fmt: skip
-        del people
     if args.json:
         print_json(rows)
     else:
