@@ -22,7 +22,7 @@ from tracker.config import Config, DatabaseConfig, PathsConfig
 from tracker.storage.db import make_engine, upgrade_schema
 
 REPO = Path(__file__).resolve().parents[1]
-VECTORS = REPO.parent / "shared" / "vectors"
+VECTORS = REPO / "tests" / "data" / "vectors"
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 T0_MS = 1_803_902_400_000  # 2027-03-01T12:00:00Z, a fixed "now" for tests

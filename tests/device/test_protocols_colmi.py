@@ -51,8 +51,8 @@ from device.protocols.colmi import (
     sleep_history_request,
 )
 
-# tests/device/ → tests/ → repo root → its parent, which holds shared/
-VECTORS_DIR = Path(__file__).resolve().parents[3] / "shared" / "vectors"
+# tests/device/ → tests/, which holds data/vectors (copied from the shared research vectors)
+VECTORS_DIR = Path(__file__).resolve().parents[1] / "data" / "vectors"
 _HR_LOG_FILE: dict[str, Any] = json.loads((VECTORS_DIR / "colmi" / "heart_rate_log.json").read_text())
 LOGS: list[dict[str, Any]] = _HR_LOG_FILE["logs"]
 

@@ -1,4 +1,4 @@
-"""Heart Rate Service encoders/decoders against the shared vectors, bumble's encoder output
+"""Heart Rate Service encoders/decoders against the test vectors (tests/data/vectors), bumble's encoder output
 (research/ble.md §1.5) and property tests."""
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from device.protocols.hrs import (
     encode_heart_rate_measurement,
 )
 
-# tests/device/ → tests/ → repo root → its parent, which holds shared/
-VECTORS_DIR = Path(__file__).resolve().parents[3] / "shared" / "vectors"
+# tests/device/ → tests/, which holds data/vectors (copied from the shared research vectors)
+VECTORS_DIR = Path(__file__).resolve().parents[1] / "data" / "vectors"
 _HRM_VECTORS: list[dict[str, Any]] = json.loads((VECTORS_DIR / "hrs" / "heart_rate_measurement.json").read_text())[
     "vectors"
 ]

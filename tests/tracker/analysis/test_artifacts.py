@@ -13,7 +13,7 @@ import pytest
 from tracker.analysis.artifacts import artefact_mask, gate_rr, local_median_ms, valid_pairs
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-VECTORS = REPO_ROOT.parent / "shared" / "vectors" / "hrv"
+VECTORS = REPO_ROOT / "tests" / "data" / "vectors" / "hrv"
 
 
 def load_rr(name: str) -> np.ndarray:

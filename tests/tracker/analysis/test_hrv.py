@@ -28,7 +28,7 @@ from tracker.analysis.hrv import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-VECTORS = REPO_ROOT.parent / "shared" / "vectors" / "hrv"
+VECTORS = REPO_ROOT / "tests" / "data" / "vectors" / "hrv"
 RESULTS = VECTORS / "results"
 
 EXPECTED_KEYS = {
