@@ -19,6 +19,7 @@ from tracker.ingest import Ingest
 from tracker.interchange import Interchange
 from tracker.people import People, Users
 from tracker.reports import Reports
+from tracker.run_recovery import close_dead_runs
 from tracker.sessions import Sessions
 from tracker.storage.db import check_schema, make_engine, make_sessionmaker
 
@@ -55,6 +56,8 @@ def build_tracker(cfg: Config, clock: Clock | None = None, *, require_schema: bo
             engine.dispose()
             raise
     db = make_sessionmaker(engine)
+    if require_schema:  # runs left `running` by a process that died are closed before anything reads them
+        close_dead_runs(db, clock)
     ingest = Ingest(db)
     sessions = Sessions(db, clock)
     people = People(db, clock)

@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from tracker.model import CaptureStatus, RunStatus
+from tracker.run_recovery import close_dead_runs
 
 if TYPE_CHECKING:
     from tracker.bootstrap import Tracker
@@ -30,9 +31,21 @@ def bind(tracker: Tracker | None) -> None:
     _bound = tracker
 
 
+class LeaseLost(RuntimeError):
+    pass
+
+
 def _tracker() -> Tracker:
+    """The bound Tracker, after checking (and renewing) the service lease.
+
+    Every job starts here, so a process that stalled while another service took over runs no further job,
+    not even the ones that fire right after the stall, before the heartbeat job would notice.
+    """
     if _bound is None:
         raise NotBound("tracker.jobs used before the composition root bound a Tracker")
+    lease = _bound.extras.get("lease")
+    if lease is not None and not lease.heartbeat():
+        raise LeaseLost("the service lease was taken by another process; this process runs no more jobs")
     return _bound
 
 
@@ -111,11 +124,9 @@ def sync_interval_s(device_interval_min: int | None, default_min: int) -> float:
 
 
 def heartbeat() -> int:
-    """Renew the service lease and keep one periodic sync job per paired device (every 30 s)."""
-    t = _tracker()
-    lease = t.extras.get("lease")
-    if lease is not None and not lease.heartbeat():
-        logger.error("the service lease was taken by another process; this process should stop")
+    """Renew the service lease, close runs of dead processes, keep one sync job per paired device (every 30 s)."""
+    t = _tracker()  # renews the lease (and stops this service if it was lost)
+    close_dead_runs(t.sessionmaker, t.clock)
     return ensure_device_jobs()
 
 

@@ -59,6 +59,7 @@ class RunStatus(enum.StrEnum):
     OK = "ok"
     PARTIAL = "partial"  # finished, but some part was unavailable (e.g. no sleep service)
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # its process died mid-run; what it stored is kept and counted
 
 
 class CaptureStatus(enum.StrEnum):

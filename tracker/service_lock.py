@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Callable
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -26,8 +27,11 @@ def holder_id() -> str:
 
 class Lease:
     def __init__(self, sessionmaker: so.sessionmaker[so.Session], clock: Clock, name: str = "service",
-                 holder: str | None = None, stale_after_ms: int = 90_000) -> None:  # fmt: skip
+                 holder: str | None = None, stale_after_ms: int = 90_000,
+                 on_lost: Callable[[], None] | None = None) -> None:  # fmt: skip
         self._db = sessionmaker
+        self._on_lost = on_lost
+        self.lost = False
         self._clock = clock
         self.name = name
         self.holder = holder or holder_id()
@@ -61,15 +65,26 @@ class Lease:
         )
 
     def heartbeat(self) -> bool:
-        """Renew; False if the lease was lost (another process took it after we stalled)."""
+        """Renew; False if the lease was lost (another process took it after we stalled).
+
+        A lost lease is never taken back: the other process now owns the job store and the radio. The
+        first time the loss is seen, `on_lost` runs (the service stops its scheduler and collector).
+        """
+        if self.lost:
+            return False
         with self._db.begin() as db:
-            return bool(
+            held = bool(
                 db.execute(
                     sa.update(ServiceLock)
                     .where(ServiceLock.name == self.name, ServiceLock.holder == self.holder)
                     .values(heartbeat_ms=self._clock.now_ms())
                 ).rowcount
             )
+        if not held:
+            self.lost = True
+            if self._on_lost is not None:
+                self._on_lost()
+        return held
 
     def release(self) -> None:
         with self._db.begin() as db:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import signal
 import sys
 import tempfile
@@ -28,10 +29,8 @@ def serve(service: Service, host: str, port: int, *, ready_lines: list[str] | No
     app = create_app(service.tracker)
     server = waitress.create_server(app, host=host, port=port, threads=service.cfg.web.threads)
 
-    def on_term(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt  # waitress's loop ends on it; the finally below tears down
-
-    previous = signal.signal(signal.SIGTERM, on_term)
+    # waitress's loop ends on KeyboardInterrupt; the finally below tears down
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         bound_port = server.effective_port  # type: ignore[union-attr]
         print(f"url: http://{host}:{bound_port}/", flush=True)
@@ -74,15 +73,26 @@ def cmd_demo(cfg: Config, args: argparse.Namespace) -> int:
     from .demo import build_demo
 
     started = time.monotonic()
-    data_dir = Path(args.data_dir).resolve() if args.data_dir else Path(tempfile.mkdtemp(prefix="tracker-demo-"))
-    dcfg = demo_config(cfg, data_dir, args.port)
-    engine = make_engine(dcfg.database_url)
-    upgrade_schema(engine)
-    engine.dispose()
-    demo = build_demo(dcfg, seed=args.seed)
-    print(f"demo ready in {time.monotonic() - started:.1f} s (data in {data_dir})", file=sys.stderr, flush=True)
-    return serve(demo.service, dcfg.web.host, dcfg.web.port,
-                 ready_lines=[f"user: {demo.user}", f"password: {demo.password}"])  # fmt: skip
+    temporary = not args.data_dir
+    data_dir = Path(tempfile.mkdtemp(prefix="tracker-demo-")) if temporary else Path(args.data_dir).resolve()
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # building takes seconds: clean up then too
+    try:
+        dcfg = demo_config(cfg, data_dir, args.port)
+        engine = make_engine(dcfg.database_url)
+        upgrade_schema(engine)
+        engine.dispose()
+        demo = build_demo(dcfg, seed=args.seed)
+        print(f"demo ready in {time.monotonic() - started:.1f} s (data in {data_dir})", file=sys.stderr, flush=True)
+        return serve(demo.service, dcfg.web.host, dcfg.web.port,
+                     ready_lines=[f"user: {demo.user}", f"password: {demo.password}"])  # fmt: skip
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if temporary:  # the demo's database is throwaway unless --data-dir asked to keep it
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -8,6 +8,7 @@ links are closed before the database is.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -38,7 +39,7 @@ class Service:
     ) -> None:
         self.cfg = cfg
         self.tracker = tracker or build_tracker(cfg, clock)
-        self.lease = Lease(self.tracker.sessionmaker, self.tracker.clock)
+        self.lease = Lease(self.tracker.sessionmaker, self.tracker.clock, on_lost=self._on_lease_lost)
         self.jobs = ApsJobPort(self.tracker.engine, cfg)
         self.runtime = make_runtime(self.tracker, transport=transport, on_loop_start=on_loop_start,
                                     on_loop_stop=on_loop_stop)  # fmt: skip
@@ -46,6 +47,13 @@ class Service:
         self._started: list[str] = []
 
     def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()  # release the lease at once: the next start must not wait for it to go stale
+            raise
+
+    def _start(self) -> None:
         t = self.tracker
         self.lease.acquire()  # Conflict if another service runs on this database
         self._started.append("lease")
@@ -64,6 +72,20 @@ class Service:
         for session in t.sessions.list(statuses=[SessionStatus.PLANNED], from_ms=t.clock.now_ms()):
             self.planner.plan(session)  # idempotent: jobs keep their ids, finished captures are kept
         logger.info("service started")
+
+    def _on_lease_lost(self) -> None:
+        """Another service took over after this one stalled: stop running jobs and using the radio now.
+
+        Called from a job thread, so the scheduler is paused (not shut down, which would wait for this very
+        thread) and the Bluetooth runtime is stopped from a thread of its own. The web keeps answering.
+        """
+        logger.error("the service lease was taken by another process: this process stops its scheduler and "
+                     "Bluetooth; restart it once the other service is stopped")  # fmt: skip
+        if "jobs" in self._started and self.jobs.scheduler.running:
+            self.jobs.scheduler.pause()
+        if "runtime" in self._started:
+            self._started.remove("runtime")
+            threading.Thread(target=self.runtime.stop, name="lease-lost-stop", daemon=True).start()
 
     def _on_device(self, _device: Any, _what: str) -> None:
         job_functions.ensure_device_jobs()  # a paired device gets its periodic sync at once

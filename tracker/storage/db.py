@@ -6,6 +6,7 @@ keys (off by default in SQLite) and a busy timeout (a second writer waits instea
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import sqlalchemy.orm as so
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest migration; a test checks it equals Alembic's head. Kept as a constant so every command can
 # check the schema with one query instead of loading Alembic's script directory (about a second).
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0008"
 
 
 class DatabaseError(RuntimeError):
@@ -28,7 +29,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(parsed.database))
         # check_same_thread off: waitress threads, the scheduler and the collector share a pool
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
     else:
@@ -46,6 +47,18 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
             cursor.close()
 
     return engine
+
+
+def _create_private(db_path: Path) -> None:
+    """Create a new database's folder (0700) and file (0600): health data is for its owner's eyes only.
+
+    SQLite gives its -wal and -shm files the main file's permissions, so they follow. Existing folders
+    and files are left as they are (the owner may have chosen otherwise).
+    """
+    if not db_path.parent.exists():
+        db_path.parent.mkdir(parents=True, mode=0o700)
+    if not db_path.exists():
+        os.close(os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600))  # an empty file is a new database
 
 
 def make_sessionmaker(engine: sa.Engine) -> so.sessionmaker[so.Session]:

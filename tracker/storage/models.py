@@ -7,6 +7,9 @@ re-import can never store a value twice (writes use INSERT ... ON CONFLICT DO NO
 
 from __future__ import annotations
 
+import os
+import socket
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -24,6 +27,11 @@ class Base(so.DeclarativeBase):
 
 
 Ms = sa.BigInteger  # epoch milliseconds, UTC
+
+
+def process_owner() -> str:
+    """This process as "host:pid" (the owner recorded on the runs it opens)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class User(Base):
@@ -112,6 +120,9 @@ class Run(Base):
     detail: so.Mapped[str | None] = so.mapped_column(sa.Text)  # e.g. "sleep: unavailable (no answer)"
     error: so.Mapped[str | None] = so.mapped_column(sa.Text)
     origin: so.Mapped[str | None] = so.mapped_column(sa.String(255))  # import file name, job id, "cli"
+    # "host:pid" of the process that opened the run, so a run whose process died (kill -9, power cut) can be
+    # closed as interrupted later (tracker.run_recovery). A column default, so every writer of runs sets it.
+    owner: so.Mapped[str | None] = so.mapped_column(sa.String(255), default=lambda: process_owner())
 
 
 class HeartRateRow(Base):
