@@ -69,6 +69,7 @@ from tracker.model import SessionStatus, SleepSpan, Stage
 from tracker.people import PersonInfo, People
 from tracker.sessions import SessionInfo, Sessions
 from tracker.queries import fetch_tuples, rows_to_arrays
+from tracker.sources import choose_source
 from tracker.storage.models import HeartRateRow, MassageSession, NightSummary, RRRow, SleepRow
 
 MINUTE_MS = 60_000
@@ -282,11 +283,15 @@ class Reports:
     def _series(self, model: type[RRRow] | type[HeartRateRow], value: sa.ColumnElement[Any], person_id: int,
                 start_ms: int, end_ms: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
         with self._db() as db:
+            choice = choose_source(db, model, model.t_ms, person_id, start_ms, end_ms)  # one source per period
+            if choice is None:
+                return rows_to_arrays([])
             # Through the Core connection: the ORM's row processing would double the cost of a big range.
             rows = fetch_tuples(
                 db,
                 sa.select(model.t_ms, value)
-                .where(model.person_id == person_id, model.t_ms >= start_ms, model.t_ms < end_ms)
+                .where(model.person_id == person_id, model.t_ms >= start_ms, model.t_ms < end_ms,
+                       model.device_key == choice.device_key)
                 .order_by(model.t_ms),
             )
         return rows_to_arrays(rows)
@@ -303,13 +308,17 @@ class Reports:
         A window counts for a night when its start lies in the sleep period.
         """
         window = (HeartRateRow.t_ms // HR_WINDOW_MS) * HR_WINDOW_MS
-        stmt = (
-            sa.select(window.label("w"), sa.func.avg(HeartRateRow.bpm))
-            .where(HeartRateRow.person_id == person_id, HeartRateRow.t_ms >= start_ms, HeartRateRow.t_ms < end_ms)
-            .group_by(sa.literal_column("w"))
-            .order_by(sa.literal_column("w"))
-        )
         with self._db() as db:
+            choice = choose_source(db, HeartRateRow, HeartRateRow.t_ms, person_id, start_ms, end_ms)
+            if choice is None:
+                return rows_to_arrays([])
+            stmt = (
+                sa.select(window.label("w"), sa.func.avg(HeartRateRow.bpm))
+                .where(HeartRateRow.person_id == person_id, HeartRateRow.t_ms >= start_ms, HeartRateRow.t_ms < end_ms,
+                       HeartRateRow.device_key == choice.device_key)
+                .group_by(sa.literal_column("w"))
+                .order_by(sa.literal_column("w"))
+            )
             return rows_to_arrays(fetch_tuples(db, stmt))
 
     def heart_rate(self, person_id: int, start_ms: int, end_ms: int) -> tuple[np.ndarray, np.ndarray]:
@@ -318,7 +327,14 @@ class Reports:
 
     def sleep_spans(self, person_id: int, start_ms: int | None = None, end_ms: int | None = None) -> list[SleepSpan]:
         with self._db() as db:
-            stmt = sa.select(SleepRow.start_ms, SleepRow.end_ms, SleepRow.stage).where(SleepRow.person_id == person_id)
+            # spans that started up to a day before the range still reach into it
+            lo = None if start_ms is None else start_ms - DAY_MS
+            choice = choose_source(db, SleepRow, SleepRow.start_ms, person_id, lo, end_ms)
+            if choice is None:
+                return []
+            stmt = sa.select(SleepRow.start_ms, SleepRow.end_ms, SleepRow.stage).where(
+                SleepRow.person_id == person_id, SleepRow.device_key == choice.device_key  # tracker.sources
+            )
             if start_ms is not None:
                 stmt = stmt.where(SleepRow.end_ms > start_ms)
             if end_ms is not None:
