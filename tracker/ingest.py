@@ -42,6 +42,11 @@ _STAGE_TYPES = {
     "rr_interval": ("BIGINT", "DOUBLE PRECISION"),
     "sleep_stage": ("BIGINT", "BIGINT", "VARCHAR(8)"),
 }
+_COPY_TYPES = {
+    "heart_rate": ("int8", "int2"),
+    "rr_interval": ("int8", "float8"),
+    "sleep_stage": ("int8", "int8", "varchar"),
+}
 _COUNTER = {"heart_rate": "heart_rate", "rr_interval": "rr", "sleep_stage": "sleep"}
 
 
@@ -127,7 +132,9 @@ def _fill_stage(dbapi_cursor: Any, dialect: str, table: str, name: str, rows: It
         marks = ", ".join("?" * len(_COLUMNS[table]))
         dbapi_cursor.executemany(f"INSERT INTO temp.{name} ({cols}) VALUES ({marks})", rows)
         return
-    with dbapi_cursor.copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
+    # Binary COPY: the server parses no text, and psycopg packs each row in C.
+    with dbapi_cursor.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(_COPY_TYPES[table])
         write_row = copy.write_row
         for row in rows:
             write_row(row)
