@@ -16,7 +16,6 @@ far from the person's other data, is imported with a warning.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,9 +272,8 @@ class CsvImport:
         run_id = start_run(self.sessionmaker, self.clock, person.id, display)
         kind = "unknown"
         try:
-            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
             try:
-                header_line = text.readline(self._field_limit + 1)
+                header_line = raw.readline(self._field_limit + 1).decode("utf-8-sig")
             except UnicodeDecodeError as exc:
                 raise RowError(display, 1, f"not UTF-8 text ({exc.reason})") from None
             if not header_line.strip():
@@ -293,7 +291,8 @@ class CsvImport:
             limit = csv.field_size_limit()
             csv.field_size_limit(self._field_limit)
             try:
-                reader = _Reader(display, csv.reader(text, delimiter=sep), sep)
+                # Decoded line by line (map runs in C), so a byte that is not UTF-8 is named by its own line.
+                reader = _Reader(display, csv.reader(map(bytes.decode, raw), delimiter=sep), sep)
                 before = data_extent(self.sessionmaker, person.id)
                 scan = _Scan()
                 inserted = self._write(person, display, kind, _ROWS[kind](reader, scan), run_id)

@@ -132,13 +132,14 @@ class Interchange:
 
     def import_text(self, person: PersonInfo, display: str, text: str) -> FileResult:
         """Import one CSV given as text; never raises for bad content (tracker.csv_import streams)."""
-        return self._csv().import_stream(person, display, io.BytesIO(text.encode("utf-8")))
+        return self.csv_importer().import_stream(person, display, io.BytesIO(text.encode("utf-8")))
 
     def import_paths(self, person: PersonInfo, paths: Sequence[Path]) -> ImportResult:
         """Import files or directories of CSV files; each file stands or falls alone."""
-        return self._csv().import_paths(person, paths)
+        return self.csv_importer().import_paths(person, paths)
 
-    def _csv(self) -> Any:
+    def csv_importer(self) -> Any:
+        """The streaming CSV importer (tracker.csv_import.CsvImport) on this service's database."""
         from tracker.csv_import import CsvImport  # imports this module's formats
 
         return CsvImport(self.sessionmaker, self.ingest, self.sessions, self.clock)
