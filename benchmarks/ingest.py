@@ -28,6 +28,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 T0_MS = 1_800_000_000_000
@@ -142,17 +143,19 @@ def fresh_db(directory: Path, pg_url: str | None) -> tuple[str, int, object]:
 
     import sqlalchemy as sa
 
-    cleanup = None
+    cleanup: Any = None
     if pg_url:
         schema = f"bench_{uuid.uuid4().hex[:10]}"
         admin = sa.create_engine(pg_url)
         with admin.begin() as conn:
             conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
 
-        def cleanup() -> None:
+        def drop_schema() -> None:
             with admin.begin() as conn:
                 conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
+
+        cleanup = drop_schema
 
         sep = "&" if "?" in pg_url else "?"
         url = f"{pg_url}{sep}options={quote(f'-csearch_path={schema}')}"

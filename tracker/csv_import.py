@@ -281,7 +281,7 @@ class CsvImport:
             found, sep, cells = sniff(display, header_line)
             if found is None:
                 raise RowError(
-                    display, 1, f"unrecognised header {sep.join(cells)!r} (read with separator {_separator_name(sep)}; "
+                    display, 1, f"unrecognised header {sep.join(cells)[:100]!r} (read with separator {_separator_name(sep)}; "
                     "see the README for the four formats)",
                 )  # fmt: skip
             kind = found

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +23,12 @@ import sqlalchemy.orm as so
 
 from tracker.clock import Clock
 from tracker.errors import UserError
-from tracker.ingest import Ingest, Provenance
-from tracker.model import BPM_MAX, BPM_MIN, RR_MS_MAX, RR_MS_MIN, RunKind, RunStatus, SessionKind, SessionStatus, Source, Stage
+from tracker.ingest import Ingest
+from tracker.model import SessionKind, SessionStatus
 from tracker.people import PersonInfo
 from tracker.sessions import SELF_REPORTS, SessionFields, Sessions, ValidationError, normalize_technique
-from tracker.storage.models import HeartRateRow, MassageSession, Person, RRRow, Run, SleepRow
-from tracker.timefmt import TimeFormatError, format_local, local_date_bounds_ms, parse_iso_ms
+from tracker.storage.models import HeartRateRow, RRRow, SleepRow
+from tracker.timefmt import format_local, local_date_bounds_ms, parse_iso_ms
 
 HEART_RATE_FILE = "heart_rate.csv"
 RR_FILE = "rr_intervals.csv"

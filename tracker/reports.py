@@ -69,7 +69,7 @@ from tracker.model import SessionStatus, SleepSpan, Stage
 from tracker.people import PersonInfo, People
 from tracker.sessions import SessionInfo, Sessions
 from tracker.queries import fetch_tuples, rows_to_arrays
-from tracker.sources import choose_source
+from tracker.sources import choose_source, one_source_per_day
 from tracker.storage.models import HeartRateRow, MassageSession, NightSummary, RRRow, SleepRow
 
 MINUTE_MS = 60_000
@@ -282,17 +282,18 @@ class Reports:
 
     def _series(self, model: type[RRRow] | type[HeartRateRow], value: sa.ColumnElement[Any], person_id: int,
                 start_ms: int, end_ms: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        where = (model.person_id == person_id, model.t_ms >= start_ms, model.t_ms < end_ms)
         with self._db() as db:
             choice = choose_source(db, model, model.t_ms, person_id, start_ms, end_ms)  # one source per period
             if choice is None:
                 return rows_to_arrays([])
+            if choice.others and end_ms - start_ms > DAY_MS:  # several sources over days: choose per day
+                rows = fetch_tuples(db, sa.select(model.t_ms, value, model.device_key).where(*where).order_by(model.t_ms))
+                return rows_to_arrays(one_source_per_day(rows))
             # Through the Core connection: the ORM's row processing would double the cost of a big range.
             rows = fetch_tuples(
                 db,
-                sa.select(model.t_ms, value)
-                .where(model.person_id == person_id, model.t_ms >= start_ms, model.t_ms < end_ms,
-                       model.device_key == choice.device_key)
-                .order_by(model.t_ms),
+                sa.select(model.t_ms, value).where(*where, model.device_key == choice.device_key).order_by(model.t_ms),
             )
         return rows_to_arrays(rows)
 
@@ -312,14 +313,15 @@ class Reports:
             choice = choose_source(db, HeartRateRow, HeartRateRow.t_ms, person_id, start_ms, end_ms)
             if choice is None:
                 return rows_to_arrays([])
-            stmt = (
-                sa.select(window.label("w"), sa.func.avg(HeartRateRow.bpm))
-                .where(HeartRateRow.person_id == person_id, HeartRateRow.t_ms >= start_ms, HeartRateRow.t_ms < end_ms,
-                       HeartRateRow.device_key == choice.device_key)
-                .group_by(sa.literal_column("w"))
-                .order_by(sa.literal_column("w"))
-            )
-            return rows_to_arrays(fetch_tuples(db, stmt))
+            per_day = bool(choice.others) and end_ms - start_ms > DAY_MS  # several sources over days
+            where = [HeartRateRow.person_id == person_id, HeartRateRow.t_ms >= start_ms, HeartRateRow.t_ms < end_ms]
+            if not per_day:
+                where.append(HeartRateRow.device_key == choice.device_key)
+            cols = [window.label("w"), sa.func.avg(HeartRateRow.bpm)] + ([HeartRateRow.device_key] if per_day else [])
+            groups = [sa.literal_column("w")] + ([HeartRateRow.device_key] if per_day else [])
+            stmt = sa.select(*cols).where(*where).group_by(*groups).order_by(sa.literal_column("w"))
+            rows = fetch_tuples(db, stmt)
+            return rows_to_arrays(one_source_per_day(rows) if per_day else rows)
 
     def heart_rate(self, person_id: int, start_ms: int, end_ms: int) -> tuple[np.ndarray, np.ndarray]:
         """(t_ms, bpm) of the person's stored heart-rate samples in [start_ms, end_ms)."""
@@ -332,15 +334,19 @@ class Reports:
             choice = choose_source(db, SleepRow, SleepRow.start_ms, person_id, lo, end_ms)
             if choice is None:
                 return []
-            stmt = sa.select(SleepRow.start_ms, SleepRow.end_ms, SleepRow.stage).where(
-                SleepRow.person_id == person_id, SleepRow.device_key == choice.device_key  # tracker.sources
+            per_day = bool(choice.others)  # several sources: each night from one (tracker.sources)
+            stmt = sa.select(SleepRow.start_ms, SleepRow.end_ms, SleepRow.stage, SleepRow.device_key).where(
+                SleepRow.person_id == person_id
             )
+            if not per_day:
+                stmt = stmt.where(SleepRow.device_key == choice.device_key)
             if start_ms is not None:
                 stmt = stmt.where(SleepRow.end_ms > start_ms)
             if end_ms is not None:
                 stmt = stmt.where(SleepRow.start_ms < end_ms)
-            rows = db.execute(stmt.order_by(SleepRow.start_ms)).all()
-        return [SleepSpan(s, e, Stage(stage)) for s, e, stage in rows]
+            rows = [tuple(r) for r in db.execute(stmt.order_by(SleepRow.start_ms))]
+        chosen = one_source_per_day(rows) if per_day else [r[:-1] for r in rows]
+        return [SleepSpan(s, e, Stage(stage)) for s, e, stage in chosen]
 
     # -- nights -----------------------------------------------------------------------------------
 

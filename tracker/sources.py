@@ -14,6 +14,7 @@ period is what the reader asks for: a chart's range, a night, a session's captur
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +48,7 @@ def choose_source(
     rows = db.execute(sa.select(model.device_key, n).where(*where).group_by(model.device_key)).all()
     if not rows:
         return None
-    key, count = min(((int(k), int(c)) for k, c in rows), key=lambda kc: (-kc[1], kc[0] == 0, kc[0]))
+    key, count = min(((int(k), int(c)) for k, c in rows), key=lambda kc: rank(*kc))
     return SourceChoice(key, count, len(rows) - 1)
 
 
@@ -59,3 +60,27 @@ def source_label(db: so.Session, device_key: int) -> str:
         return "imported files"
     device = db.get(Device, device_key)
     return f"device {device_key}" if device is None else device.name
+
+
+DAY_MS = 86_400_000
+NOON_MS = 12 * 3_600_000  # days run noon to noon (UTC), so a night is never split between two sources
+
+
+def rank(key: int, count: int) -> tuple[int, bool, int]:
+    """Sort key of a source under RULE: most samples, then a device over a file import, then lower id."""
+    return (-count, key == 0, key)
+
+
+def one_source_per_day(rows: Sequence[tuple[Any, ...]], t_index: int = 0) -> list[tuple[Any, ...]]:
+    """Rows (..., device_key last) of several sources → each noon-to-noon day's rows from one source
+    (RULE applied per day), without the device_key column. For a long range (a person's whole history),
+    so a ring's nights and a band's nights each count where only that device was worn."""
+    counts: dict[tuple[int, int], int] = {}
+    for row in rows:
+        pair = ((row[t_index] - NOON_MS) // DAY_MS, row[-1])
+        counts[pair] = counts.get(pair, 0) + 1
+    best: dict[int, tuple[int, int]] = {}
+    for (day, key), n in counts.items():
+        if day not in best or rank(key, n) < rank(*best[day]):
+            best[day] = (key, n)
+    return [row[:-1] for row in rows if best[(row[t_index] - NOON_MS) // DAY_MS][0] == row[-1]]

@@ -120,3 +120,34 @@ def test_migration_0003_keeps_existing_rows(database_url: str) -> None:
         if conn.dialect.name == "sqlite":
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on after migrating
     engine.dispose()
+
+
+def test_over_many_nights_each_night_takes_its_own_source(tracker: Tracker) -> None:
+    """A ring worn on nights 0-2 and a band on nights 2-3: every night counts once, from one device."""
+    ana = tracker.people.add("Ana", "UTC")
+    ring = _device(tracker, ana.id, "BB:03", "Ring")
+    band = _device(tracker, ana.id, "CC:03", "Band")
+    night0 = T0 + 11 * 3_600_000  # 23:00 UTC
+
+    def spans(first: int, last: int, minutes: int) -> list[tuple[int, int, str]]:
+        out = []
+        for night in range(first, last + 1):
+            start = night0 + night * 86_400_000
+            out += [(start + i * minutes * 60_000, start + (i + 1) * minutes * 60_000, "light") for i in range(420 // minutes)]
+        return out
+
+    tracker.ingest.sleep(spans(0, 2, 30), Provenance(ana.id, Source.HISTORY, ring))  # 14 spans a night
+    tracker.ingest.sleep(spans(2, 3, 10), Provenance(ana.id, Source.HISTORY, band))  # 42 spans a night
+    got = tracker.reports.sleep_spans(ana.id)
+    starts = [s.start_ms for s in got]
+    assert len(starts) == len(set(starts))  # no instant twice
+    per_night = [sum(1 for s in got if (s.start_ms - night0) // 86_400_000 == n) for n in range(4)]
+    assert per_night == [14, 14, 42, 42]  # ring, ring, band (more samples that night), band
+    # heart rate the same way: the ring's minutes on night 0, the band's on night 3
+    tracker.ingest.heart_rate([(night0 + 60_000 * i, 50) for i in range(400)], Provenance(ana.id, Source.HISTORY, ring))
+    tracker.ingest.heart_rate([(night0 + 3 * 86_400_000 + 60_000 * i, 60) for i in range(400)],
+                              Provenance(ana.id, Source.HISTORY, band))  # fmt: skip
+    t, v = tracker.reports.heart_rate(ana.id, night0, night0 + 4 * 86_400_000)
+    assert len(t) == 800 and sorted(set(v.tolist())) == [50.0, 60.0]
+    t5, v5 = tracker.reports.heart_rate_5min(ana.id, night0, night0 + 4 * 86_400_000)
+    assert sorted(set(v5.tolist())) == [50.0, 60.0] and len(t5) == len(set(t5.tolist()))
