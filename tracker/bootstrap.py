@@ -15,6 +15,7 @@ import sqlalchemy.orm as so
 from tracker.clock import Clock, SystemClock
 from tracker.config import Config
 from tracker.devices import Devices
+from tracker.import_runs import ImportRuns
 from tracker.ingest import Ingest
 from tracker.interchange import Interchange
 from tracker.people import People, Users
@@ -43,6 +44,11 @@ class Tracker:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @property
+    def import_runs(self) -> ImportRuns:
+        """Count and undo what an import stored (stateless, so built on demand)."""
+        return ImportRuns(self.sessionmaker, self.clock)
 
 
 def build_tracker(cfg: Config, clock: Clock | None = None, *, require_schema: bool = True) -> Tracker:

@@ -105,6 +105,7 @@ class WebConfig:
     threads: int = field(default=4, metadata=_check(_positive))
     login_attempts_per_15min: int = field(default=5, metadata=_check(_positive))
     secure_cookies: bool = False  # send the session cookie over HTTPS only (behind a TLS reverse proxy)
+    upload_max_mb: int = field(default=2048, metadata=_check(_positive))  # Data page imports, streamed to disk
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,15 @@
 """The one write path for samples: bulk, chunked, idempotent, with provenance.
 
-Used by the collector (live captures and history syncs), the CSV importer and the API. Each chunk is one
-transaction; rows whose natural key (person, time) already exists are skipped by the database
-(INSERT ... ON CONFLICT DO NOTHING), so re-syncs and re-imports never duplicate. A sync cursor passed in is
-written in the same transaction as the last chunk, so it never runs ahead of committed data.
+Used by the collector (live captures and history syncs), the file importers and the API. Two ways in:
+
+- `Ingest.heart_rate/rr/sleep(rows, prov, cursor)`: each chunk is one transaction (the collector's path);
+  a sync cursor passed in is written with the last chunk, so it never runs ahead of committed data.
+- `Ingest.staged()`: one all-or-nothing unit for a file import; rows (any iterator) stream into
+  temporary tables and are merged at the end, so a bad row stores nothing and memory stays flat.
+
+Rows whose natural key (person, time, device) already exists are skipped by the database (INSERT ... ON
+CONFLICT DO NOTHING), so re-syncs and re-imports never duplicate. On PostgreSQL rows go in with COPY into
+a temporary table, then INSERT ... SELECT ... ON CONFLICT DO NOTHING (COPY cannot skip conflicts itself).
 
 Why raw DBAPI `executemany` with tuples instead of ORM objects or Core inserts with dicts: a million rows
 must stream in bounded memory at close to the driver's own speed (benchmarks/ingest.py), and building a
@@ -12,6 +18,7 @@ dict or an ORM object per row costs more than the insert itself.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -29,6 +36,18 @@ _COLUMNS = {
     "rr_interval": ("t_ms", "rr_ms"),
     "sleep_stage": ("start_ms", "end_ms", "stage"),
 }
+# Column types of the staging tables (the same on SQLite and PostgreSQL).
+_STAGE_TYPES = {
+    "heart_rate": ("BIGINT", "SMALLINT"),
+    "rr_interval": ("BIGINT", "DOUBLE PRECISION"),
+    "sleep_stage": ("BIGINT", "BIGINT", "VARCHAR(8)"),
+}
+_COPY_TYPES = {
+    "heart_rate": ("int8", "int2"),
+    "rr_interval": ("int8", "float8"),
+    "sleep_stage": ("int8", "int8", "varchar"),
+}
+_COUNTER = {"heart_rate": "heart_rate", "rr_interval": "rr", "sleep_stage": "sleep"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,16 +95,65 @@ def _sql_literal(value: int | str | None) -> str:
     return f"'{value}'"
 
 
+def _constants(prov: Provenance) -> tuple[str, str]:
+    """The provenance columns and their SQL literals (ints and an enum only, never outside text)."""
+    values = (prov.person_id, prov.device_id or 0, prov.device_id, str(prov.source), prov.run_id)
+    return "person_id, device_key, device_id, source, run_id", ", ".join(_sql_literal(v) for v in values)
+
+
 def _insert_sql(dialect: str, table: str, prov: Provenance) -> str:
     """INSERT for one provenance: the constant columns are literals (ints and an enum), so each row
     tuple goes to the driver exactly as the caller made it, with no per-row Python rebuilding."""
     cols = _COLUMNS[table]
     mark = "?" if dialect == "sqlite" else "%s"  # sqlite3 uses qmark, psycopg uses format paramstyle
-    constants = ", ".join(_sql_literal(v) for v in (prov.person_id, prov.device_id, str(prov.source), prov.run_id))
+    names, constants = _constants(prov)
     return (
-        f"INSERT INTO {table} ({', '.join(cols)}, person_id, device_id, source, run_id) "
+        f"INSERT INTO {table} ({', '.join(cols)}, {names}) "
         f"VALUES ({', '.join([mark] * len(cols))}, {constants}) ON CONFLICT DO NOTHING"
     )
+
+
+def _create_stage(dbapi_cursor: Any, dialect: str, table: str, name: str) -> None:
+    columns = ", ".join(f"{c} {t}" for c, t in zip(_COLUMNS[table], _STAGE_TYPES[table], strict=True))
+    # ON COMMIT DROP: a pooled PostgreSQL connection never carries a stage into the next transaction.
+    # SQLite keeps temporary tables in a separate database file, so filling one takes no lock on the
+    # main database: other writers (the collector) wait only for the final INSERT ... SELECT.
+    suffix = " ON COMMIT DROP" if dialect == "postgresql" else ""
+    if dialect == "sqlite":
+        dbapi_cursor.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    dbapi_cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns}){suffix}")
+
+
+def _fill_stage(dbapi_cursor: Any, dialect: str, table: str, name: str, rows: Iterable[Sequence[Any]]) -> None:
+    """Stream `rows` into the stage without holding them: executemany over the iterator (SQLite) or
+    COPY (PostgreSQL, several times faster than executemany there)."""
+    cols = ", ".join(_COLUMNS[table])
+    if dialect == "sqlite":
+        marks = ", ".join("?" * len(_COLUMNS[table]))
+        dbapi_cursor.executemany(f"INSERT INTO temp.{name} ({cols}) VALUES ({marks})", rows)
+        return
+    # Binary COPY: the server parses no text, and psycopg packs each row in C.
+    with dbapi_cursor.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(_COPY_TYPES[table])
+        write_row = copy.write_row
+        for row in rows:
+            write_row(row)
+
+
+def _merge_stage(dbapi_cursor: Any, dialect: str, table: str, name: str, prov: Provenance) -> int:
+    """Move a stage into its table; rows whose key exists are skipped. Returns how many were new."""
+    cols = ", ".join(_COLUMNS[table])
+    names, constants = _constants(prov)
+    stage = f"temp.{name}" if dialect == "sqlite" else name
+    # "WHERE true": SQLite's parser needs it to tell ON CONFLICT from a join constraint after SELECT.
+    dbapi_cursor.execute(
+        f"INSERT INTO {table} ({cols}, {names}) SELECT {cols}, {constants} FROM {stage} WHERE true "
+        "ON CONFLICT DO NOTHING"
+    )
+    inserted = max(dbapi_cursor.rowcount, 0)
+    if dialect == "sqlite":
+        dbapi_cursor.execute(f"DROP TABLE temp.{name}")
+    return inserted
 
 
 def _cursor_upsert(db: so.Session, cursor: CursorUpdate) -> None:
@@ -105,6 +173,51 @@ def _cursor_upsert(db: so.Session, cursor: CursorUpdate) -> None:
         else {"cursor_ms": sa.func.greatest(SyncCursor.cursor_ms, stmt.excluded.cursor_ms)},
     )
     db.execute(stmt)
+
+
+class StagedWrite:
+    """All-or-nothing writer for one import: rows stream into temporary tables and move into the
+    sample tables in one statement each when the `with` block ends without an exception.
+
+    Memory stays flat whatever the size (rows are never held in Python), and a bad row anywhere (an
+    exception from the row iterator) stores nothing: the transaction, and with it the stages, is rolled
+    back. Use through `Ingest.staged()`.
+    """
+
+    def __init__(self, db: so.Session) -> None:
+        self._db = db
+        conn = db.connection()
+        self._dialect = conn.dialect.name
+        self._cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        self._stages: list[tuple[str, str, Provenance]] = []
+        self.counts = IngestCounts()
+
+    def _stage(self, table: str, rows: Iterable[Sequence[Any]], prov: Provenance) -> None:
+        name = f"stage_{table}_{len(self._stages)}"
+        _create_stage(self._cursor, self._dialect, table, name)
+        self._stages.append((table, name, prov))
+        _fill_stage(self._cursor, self._dialect, table, name, rows)
+
+    def heart_rate(self, rows: Iterable[tuple[int, int]], prov: Provenance) -> None:
+        """Stage (t_ms, bpm) rows (any iterable, consumed lazily)."""
+        self._stage("heart_rate", rows, prov)
+
+    def rr(self, rows: Iterable[tuple[int, float]], prov: Provenance) -> None:
+        """Stage (t_ms, rr_ms) rows."""
+        self._stage("rr_interval", rows, prov)
+
+    def sleep(self, rows: Iterable[tuple[int, int, str]], prov: Provenance) -> None:
+        """Stage (start_ms, end_ms, stage) rows."""
+        self._stage("sleep_stage", rows, prov)
+
+    def _merge_all(self) -> None:
+        totals = dict.fromkeys(_COUNTER.values(), 0)
+        for table, name, prov in self._stages:
+            totals[_COUNTER[table]] += _merge_stage(self._cursor, self._dialect, table, name, prov)
+        self.counts = IngestCounts(**totals)
+
+    def close(self) -> None:
+        self._cursor.close()
 
 
 class Ingest:
@@ -129,9 +242,17 @@ class Ingest:
             following = next(chunks, None)
             with self._db.begin() as db:
                 conn = db.connection()
-                sql = _insert_sql(conn.dialect.name, table, prov)
-                result = conn.exec_driver_sql(sql, chunk)
-                inserted += max(result.rowcount, 0)
+                if conn.dialect.name == "postgresql":  # COPY into a stage, then one INSERT ... SELECT
+                    dbapi_cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                    try:
+                        _create_stage(dbapi_cursor, "postgresql", table, "stage_chunk")
+                        _fill_stage(dbapi_cursor, "postgresql", table, "stage_chunk", chunk)
+                        inserted += _merge_stage(dbapi_cursor, "postgresql", table, "stage_chunk", prov)
+                    finally:
+                        dbapi_cursor.close()
+                else:
+                    result = conn.exec_driver_sql(_insert_sql(conn.dialect.name, table, prov), chunk)
+                    inserted += max(result.rowcount, 0)
                 if following is None and cursor is not None:
                     _cursor_upsert(db, cursor)
                     wrote_cursor = True
@@ -156,6 +277,30 @@ class Ingest:
     ) -> int:
         """Write (start_ms, end_ms, stage) rows; return how many were new."""
         return self._write("sleep_stage", rows, prov, cursor)
+
+    @contextlib.contextmanager
+    def staged(self, db: so.Session | None = None) -> Iterator[StagedWrite]:
+        """One all-or-nothing import: `with ingest.staged() as batch: batch.heart_rate(rows, prov)`.
+
+        On leaving the block the staged rows are merged (INSERT ... SELECT ... ON CONFLICT DO NOTHING)
+        and committed; `batch.counts` then says how many rows were new. An exception inside the block
+        stores nothing. Pass `db` to merge inside a transaction the caller owns (the caller commits).
+        """
+        if db is not None:
+            batch = StagedWrite(db)
+            try:
+                yield batch
+                batch._merge_all()
+            finally:
+                batch.close()
+            return
+        with self._db.begin() as own:
+            batch = StagedWrite(own)
+            try:
+                yield batch
+                batch._merge_all()
+            finally:
+                batch.close()
 
     def cursor(self, device_id: int, stream: str) -> int | None:
         from tracker.storage.models import SyncCursor

@@ -3,9 +3,9 @@
 Formats (documented in the README): heart_rate.csv `timestamp,bpm`; rr_intervals.csv `timestamp,rr_ms`
 (the beat that ends the interval); sleep_stages.csv `start,end,stage`; sessions.csv with the session
 columns below. Timestamps are ISO 8601 with an offset or Z; exports write the person's local time with its
-offset. A file is validated whole before anything is written: one bad row stops that file with
-`file:line: reason` and nothing from it is stored; other files still import. Re-importing changes nothing
-(natural keys for samples; identical sessions are recognised).
+offset. Import streams (tracker/csv_import.py): one bad row stops that file with `file:line: reason` and
+nothing from it is stored; other files still import. Re-importing changes nothing (natural keys for
+samples; identical sessions are recognised).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +23,12 @@ import sqlalchemy.orm as so
 
 from tracker.clock import Clock
 from tracker.errors import UserError
-from tracker.ingest import Ingest, Provenance
-from tracker.model import BPM_MAX, BPM_MIN, RR_MS_MAX, RR_MS_MIN, RunKind, RunStatus, SessionKind, SessionStatus, Source, Stage
+from tracker.ingest import Ingest
+from tracker.model import SessionKind, SessionStatus
 from tracker.people import PersonInfo
 from tracker.sessions import SELF_REPORTS, SessionFields, Sessions, ValidationError, normalize_technique
-from tracker.storage.models import HeartRateRow, MassageSession, Person, RRRow, Run, SleepRow
-from tracker.timefmt import TimeFormatError, format_local, local_date_bounds_ms, parse_iso_ms
+from tracker.storage.models import HeartRateRow, RRRow, SleepRow
+from tracker.timefmt import format_local, local_date_bounds_ms, parse_iso_ms
 
 HEART_RATE_FILE = "heart_rate.csv"
 RR_FILE = "rr_intervals.csv"
@@ -56,10 +56,12 @@ class RowError(UserError):
 @dataclass(frozen=True, slots=True)
 class FileResult:
     path: str
-    kind: str  # which of the four files it was recognised as
+    kind: str  # which of the four files it was recognised as ("unknown" when not even that)
     rows: int = 0
     inserted: int = 0
     error: str | None = None
+    run_id: int | None = None  # the import run (`tracker import --undo RUN` deletes what it stored)
+    warning: str | None = None  # e.g. the data lie in the future
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,31 +90,6 @@ def _int_in(text: str, lo: int, hi: int, what: str) -> int:
 
 def _optional_int(text: str, lo: int, hi: int, what: str) -> int | None:
     return None if not text.strip() else _int_in(text.strip(), lo, hi, what)
-
-
-def _parse_heart_rate(row: dict[str, str]) -> tuple[int, int]:
-    return parse_iso_ms(row["timestamp"]), _int_in(row["bpm"].strip(), BPM_MIN, BPM_MAX, "bpm")
-
-
-def _parse_rr(row: dict[str, str]) -> tuple[int, float]:
-    text = row["rr_ms"].strip()
-    try:
-        rr_ms = float(text)
-    except ValueError:
-        raise ValueError(f"rr_ms {text!r} is not a number") from None
-    if not RR_MS_MIN <= rr_ms <= RR_MS_MAX:
-        raise ValueError(f"rr_ms {text} outside {RR_MS_MIN:g}-{RR_MS_MAX:g}")
-    return parse_iso_ms(row["timestamp"]), rr_ms
-
-
-def _parse_sleep(row: dict[str, str]) -> tuple[int, int, str]:
-    start_ms, end_ms = parse_iso_ms(row["start"]), parse_iso_ms(row["end"])
-    if end_ms <= start_ms:
-        raise ValueError("end before start")
-    stage = row["stage"].strip().lower()
-    if stage not in tuple(Stage):
-        raise ValueError(f"unknown stage {row['stage']!r} (one of {', '.join(Stage)})")
-    return start_ms, end_ms, stage
 
 
 def _parse_session(row: dict[str, str]) -> SessionFields:
@@ -144,60 +121,6 @@ def _parse_session(row: dict[str, str]) -> SessionFields:
     return fields
 
 
-_PARSERS: dict[str, Callable[[dict[str, str]], Any]] = {
-    HEART_RATE_FILE: _parse_heart_rate,
-    RR_FILE: _parse_rr,
-    SLEEP_FILE: _parse_sleep,
-    SESSIONS_FILE: _parse_session,
-}
-
-
-def detect_kind(path: Path, header: Sequence[str]) -> str | None:
-    """Which of the four formats a file is: by its name, else by its header."""
-    if path.name in HEADERS:
-        return path.name
-    for name, cols in HEADERS.items():
-        if tuple(h.strip() for h in header) == cols:
-            return name
-    return None
-
-
-def parse_file(display: str, text: str) -> tuple[str, list[Any]]:
-    """Validate a whole CSV text; return (kind, parsed rows) or raise RowError naming the line."""
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise RowError(display, 1, "empty file (expected a header row)") from None
-    kind = detect_kind(Path(display), header)
-    if kind is None:
-        raise RowError(display, 1, f"unrecognised header {','.join(header)!r} (see the README for the four formats)")
-    expected = HEADERS[kind]
-    if tuple(h.strip() for h in header) != expected:
-        raise RowError(display, 1, f"header must be {','.join(expected)}")
-    parser = _PARSERS[kind]
-    rows: list[Any] = []
-    for values in reader:
-        line = reader.line_num
-        if not values or all(not v.strip() for v in values):
-            continue
-        if len(values) != len(expected):
-            raise RowError(display, line, f"expected {len(expected)} columns, got {len(values)}")
-        try:
-            rows.append(parser(dict(zip(expected, values, strict=True))))
-        except (ValueError, TimeFormatError) as exc:
-            raise RowError(display, line, str(exc)) from None
-    return kind, rows
-
-
-def _expand(paths: Sequence[Path]) -> Iterator[Path]:
-    for path in paths:
-        if path.is_dir():
-            yield from sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv")
-        else:
-            yield path
-
-
 @dataclass
 class Interchange:
     """CSV import/export service."""
@@ -207,94 +130,19 @@ class Interchange:
     sessions: Sessions
     clock: Clock
 
-    def _start_run(self, person: PersonInfo, origin: str) -> int:
-        with self.sessionmaker.begin() as db:
-            run = Run(
-                kind=str(RunKind.IMPORT), person_id=person.id, started_ms=self.clock.now_ms(),
-                status=str(RunStatus.RUNNING), origin=origin[:255],
-            )  # fmt: skip
-            db.add(run)
-            db.flush()
-            return run.id
-
-    def _finish_run(self, run_id: int, kind: str, inserted: int, error: str | None) -> None:
-        counter = {
-            HEART_RATE_FILE: "heart_rate_count",
-            RR_FILE: "rr_count",
-            SLEEP_FILE: "sleep_count",
-            SESSIONS_FILE: "session_count",
-        }.get(kind)
-        with self.sessionmaker.begin() as db:
-            run = db.get(Run, run_id)
-            assert run is not None
-            run.ended_ms = self.clock.now_ms()
-            run.status = str(RunStatus.FAILED if error else RunStatus.OK)
-            run.error = error
-            if counter:
-                setattr(run, counter, inserted)
-
-    def _import_sessions(self, person: PersonInfo, display: str, rows: list[SessionFields]) -> int:
-        """All sessions of a file in one transaction: an overlap on any row stores none of them."""
-        inserted = 0
-        with self.sessionmaker.begin() as db:
-            person_row = db.get(Person, person.id)
-            assert person_row is not None
-            for index, fields in enumerate(rows):
-                same = db.scalar(
-                    sa.select(MassageSession.id).where(
-                        MassageSession.person_id == person.id,
-                        MassageSession.start_ms == fields.start_ms,
-                        MassageSession.end_ms == fields.end_ms,
-                        MassageSession.kind == str(fields.kind),
-                        MassageSession.status != str(SessionStatus.CANCELLED),
-                    )
-                )
-                if same is not None:
-                    continue  # already imported: idempotent
-                try:
-                    self.sessions.insert(db, person_row, fields)
-                except UserError as exc:
-                    # line numbers: header is line 1; rows were validated in order (blank lines aside)
-                    raise RowError(display, index + 2, str(exc)) from None
-                inserted += 1
-        return inserted
-
     def import_text(self, person: PersonInfo, display: str, text: str) -> FileResult:
-        """Import one CSV given as text (the web upload path); never raises for bad content."""
-        run_id = self._start_run(person, display)  # failed imports are recorded too, with their error
-        try:
-            kind, rows = parse_file(display, text)
-        except RowError as exc:
-            self._finish_run(run_id, "unknown", 0, str(exc))
-            return FileResult(display, "unknown", error=str(exc))
-        error: str | None = None
-        inserted = 0
-        try:
-            prov = Provenance(person.id, Source.IMPORT, None, run_id)
-            if kind == HEART_RATE_FILE:
-                inserted = self.ingest.heart_rate(rows, prov)
-            elif kind == RR_FILE:
-                inserted = self.ingest.rr(rows, prov)
-            elif kind == SLEEP_FILE:
-                inserted = self.ingest.sleep(rows, prov)
-            else:
-                inserted = self._import_sessions(person, display, rows)
-        except RowError as exc:
-            error = str(exc)
-        self._finish_run(run_id, kind, inserted, error)
-        return FileResult(display, kind, len(rows), 0 if error else inserted, error)
+        """Import one CSV given as text; never raises for bad content (tracker.csv_import streams)."""
+        return self.csv_importer().import_stream(person, display, io.BytesIO(text.encode("utf-8")))
 
     def import_paths(self, person: PersonInfo, paths: Sequence[Path]) -> ImportResult:
         """Import files or directories of CSV files; each file stands or falls alone."""
-        results = []
-        for path in _expand(paths):
-            try:
-                text = path.read_text(encoding="utf-8-sig")  # tolerate a BOM from spreadsheet exports
-            except (OSError, UnicodeDecodeError) as exc:
-                results.append(FileResult(str(path), "unknown", error=f"{path}: cannot read: {exc}"))
-                continue
-            results.append(self.import_text(person, str(path), text))
-        return ImportResult(tuple(results))
+        return self.csv_importer().import_paths(person, paths)
+
+    def csv_importer(self) -> Any:
+        """The streaming CSV importer (tracker.csv_import.CsvImport) on this service's database."""
+        from tracker.csv_import import CsvImport  # imports this module's formats
+
+        return CsvImport(self.sessionmaker, self.ingest, self.sessions, self.clock)
 
     # -- export ---------------------------------------------------------------------------------
 

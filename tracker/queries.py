@@ -17,6 +17,7 @@ import numpy as np
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from tracker.sources import SourceChoice, choose_source
 from tracker.storage.models import HeartRateRow, RRRow
 
 
@@ -25,6 +26,7 @@ class SampleKind:
     """One chartable stream: its table's columns, the value's unit and a label."""
 
     name: str
+    model: type[HeartRateRow] | type[RRRow]
     person_id: so.InstrumentedAttribute[int]
     t_ms: so.InstrumentedAttribute[int]
     value: so.InstrumentedAttribute[int] | so.InstrumentedAttribute[float]
@@ -34,9 +36,9 @@ class SampleKind:
 
 SAMPLE_KINDS: dict[str, SampleKind] = {
     "heart_rate": SampleKind(
-        "heart_rate", HeartRateRow.person_id, HeartRateRow.t_ms, HeartRateRow.bpm, "bpm", "Heart rate"
+        "heart_rate", HeartRateRow, HeartRateRow.person_id, HeartRateRow.t_ms, HeartRateRow.bpm, "bpm", "Heart rate"
     ),
-    "rr": SampleKind("rr", RRRow.person_id, RRRow.t_ms, RRRow.rr_ms, "ms", "RR interval"),
+    "rr": SampleKind("rr", RRRow, RRRow.person_id, RRRow.t_ms, RRRow.rr_ms, "ms", "RR interval"),
 }
 
 
@@ -48,6 +50,17 @@ def sample_extent(
     with sessionmaker() as db:
         row = db.execute(sa.select(sa.func.min(t), sa.func.max(t)).where(kind.person_id == person_id)).one()
     return None if row[0] is None else (int(row[0]), int(row[1]))
+
+
+def sample_source(
+    sessionmaker: so.sessionmaker[so.Session], person_id: int, kind: SampleKind, from_ms: int, to_ms: int
+) -> tuple[SourceChoice, str] | None:
+    """The source the charts use for [from_ms, to_ms) (tracker.sources.RULE) and its name."""
+    from tracker.sources import source_label
+
+    with sessionmaker() as db:
+        choice = choose_source(db, kind.model, kind.t_ms, person_id, from_ms, to_ms)
+        return None if choice is None else (choice, source_label(db, choice.device_key))
 
 
 def count_samples(
@@ -70,10 +83,16 @@ def read_samples(
     """Samples in [from_ms, to_ms) ordered by time, as (t_ms int64, value float64) arrays.
 
     With `bucket_ms`, one mean point per bucket instead (computed in the database), so a range holding
-    millions of rows never has to travel into Python whole.
+    millions of rows never has to travel into Python whole. Only the one source chosen for the range by
+    tracker.sources.RULE is read.
     """
     t, v = kind.t_ms, kind.value
-    where = (kind.person_id == person_id, t >= from_ms, t < to_ms)
+    where: tuple[Any, ...] = (kind.person_id == person_id, t >= from_ms, t < to_ms)
+    with sessionmaker() as db:
+        choice = choose_source(db, kind.model, t, person_id, from_ms, to_ms)
+    if choice is None:
+        return rows_to_arrays([])
+    where = (*where, kind.model.device_key == choice.device_key)  # one source per period (tracker.sources)
     if bucket_ms is None:
         stmt = sa.select(t, v).where(*where).order_by(t)
     else:

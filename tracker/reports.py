@@ -69,6 +69,7 @@ from tracker.model import SessionStatus, SleepSpan, Stage
 from tracker.people import PersonInfo, People
 from tracker.sessions import SessionInfo, Sessions
 from tracker.queries import fetch_tuples, rows_to_arrays
+from tracker.sources import choose_source, one_source_per_day
 from tracker.storage.models import HeartRateRow, MassageSession, NightSummary, RRRow, SleepRow
 
 MINUTE_MS = 60_000
@@ -281,13 +282,18 @@ class Reports:
 
     def _series(self, model: type[RRRow] | type[HeartRateRow], value: sa.ColumnElement[Any], person_id: int,
                 start_ms: int, end_ms: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        where = (model.person_id == person_id, model.t_ms >= start_ms, model.t_ms < end_ms)
         with self._db() as db:
+            choice = choose_source(db, model, model.t_ms, person_id, start_ms, end_ms)  # one source per period
+            if choice is None:
+                return rows_to_arrays([])
+            if choice.others and end_ms - start_ms > DAY_MS:  # several sources over days: choose per day
+                rows = fetch_tuples(db, sa.select(model.t_ms, value, model.device_key).where(*where).order_by(model.t_ms))
+                return rows_to_arrays(one_source_per_day(rows))
             # Through the Core connection: the ORM's row processing would double the cost of a big range.
             rows = fetch_tuples(
                 db,
-                sa.select(model.t_ms, value)
-                .where(model.person_id == person_id, model.t_ms >= start_ms, model.t_ms < end_ms)
-                .order_by(model.t_ms),
+                sa.select(model.t_ms, value).where(*where, model.device_key == choice.device_key).order_by(model.t_ms),
             )
         return rows_to_arrays(rows)
 
@@ -303,14 +309,19 @@ class Reports:
         A window counts for a night when its start lies in the sleep period.
         """
         window = (HeartRateRow.t_ms // HR_WINDOW_MS) * HR_WINDOW_MS
-        stmt = (
-            sa.select(window.label("w"), sa.func.avg(HeartRateRow.bpm))
-            .where(HeartRateRow.person_id == person_id, HeartRateRow.t_ms >= start_ms, HeartRateRow.t_ms < end_ms)
-            .group_by(sa.literal_column("w"))
-            .order_by(sa.literal_column("w"))
-        )
         with self._db() as db:
-            return rows_to_arrays(fetch_tuples(db, stmt))
+            choice = choose_source(db, HeartRateRow, HeartRateRow.t_ms, person_id, start_ms, end_ms)
+            if choice is None:
+                return rows_to_arrays([])
+            per_day = bool(choice.others) and end_ms - start_ms > DAY_MS  # several sources over days
+            where = [HeartRateRow.person_id == person_id, HeartRateRow.t_ms >= start_ms, HeartRateRow.t_ms < end_ms]
+            if not per_day:
+                where.append(HeartRateRow.device_key == choice.device_key)
+            cols = [window.label("w"), sa.func.avg(HeartRateRow.bpm)] + ([HeartRateRow.device_key] if per_day else [])
+            groups = [sa.literal_column("w")] + ([HeartRateRow.device_key] if per_day else [])
+            stmt = sa.select(*cols).where(*where).group_by(*groups).order_by(sa.literal_column("w"))
+            rows = fetch_tuples(db, stmt)
+            return rows_to_arrays(one_source_per_day(rows) if per_day else rows)
 
     def heart_rate(self, person_id: int, start_ms: int, end_ms: int) -> tuple[np.ndarray, np.ndarray]:
         """(t_ms, bpm) of the person's stored heart-rate samples in [start_ms, end_ms)."""
@@ -318,13 +329,24 @@ class Reports:
 
     def sleep_spans(self, person_id: int, start_ms: int | None = None, end_ms: int | None = None) -> list[SleepSpan]:
         with self._db() as db:
-            stmt = sa.select(SleepRow.start_ms, SleepRow.end_ms, SleepRow.stage).where(SleepRow.person_id == person_id)
+            # spans that started up to a day before the range still reach into it
+            lo = None if start_ms is None else start_ms - DAY_MS
+            choice = choose_source(db, SleepRow, SleepRow.start_ms, person_id, lo, end_ms)
+            if choice is None:
+                return []
+            per_day = bool(choice.others)  # several sources: each night from one (tracker.sources)
+            stmt = sa.select(SleepRow.start_ms, SleepRow.end_ms, SleepRow.stage, SleepRow.device_key).where(
+                SleepRow.person_id == person_id
+            )
+            if not per_day:
+                stmt = stmt.where(SleepRow.device_key == choice.device_key)
             if start_ms is not None:
                 stmt = stmt.where(SleepRow.end_ms > start_ms)
             if end_ms is not None:
                 stmt = stmt.where(SleepRow.start_ms < end_ms)
-            rows = db.execute(stmt.order_by(SleepRow.start_ms)).all()
-        return [SleepSpan(s, e, Stage(stage)) for s, e, stage in rows]
+            rows = [tuple(r) for r in db.execute(stmt.order_by(SleepRow.start_ms))]
+        chosen = one_source_per_day(rows) if per_day else [r[:-1] for r in rows]
+        return [SleepSpan(s, e, Stage(stage)) for s, e, stage in chosen]
 
     # -- nights -----------------------------------------------------------------------------------
 

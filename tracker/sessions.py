@@ -213,6 +213,7 @@ class Sessions:
         *,
         status: SessionStatus | None = None,
         ics_uid: str | None = None,
+        ics_recurrence_id: str = "",
     ) -> MassageSession:
         """Validate and add a session inside the caller's transaction (used by importers)."""
         f.validate()
@@ -220,7 +221,8 @@ class Sessions:
         now_ms = self.clock.now_ms()
         if status is None:
             status = SessionStatus.PLANNED if f.start_ms > now_ms else SessionStatus.DONE
-        row = MassageSession(person_id=person.id, status=str(status), ics_uid=ics_uid, created_ms=now_ms, updated_ms=now_ms)
+        row = MassageSession(person_id=person.id, status=str(status), ics_uid=ics_uid,
+                             ics_recurrence_id=ics_recurrence_id, created_ms=now_ms, updated_ms=now_ms)  # fmt: skip
         _apply(row, f)
         db.add(row)
         db.flush()
@@ -234,11 +236,13 @@ class Sessions:
         status: SessionStatus | None = None,
         user_id: int | None = None,
         ics_uid: str | None = None,
+        ics_recurrence_id: str = "",
     ) -> SessionInfo:
         """Log a past session (done) or plan a future one (planned), unless `status` says otherwise."""
         with self.sessionmaker.begin() as db:
             person = self._person(db, person_id, user_id)
-            info = _info(self.insert(db, person, f, status=status, ics_uid=ics_uid), person)
+            row = self.insert(db, person, f, status=status, ics_uid=ics_uid, ics_recurrence_id=ics_recurrence_id)
+            info = _info(row, person)
         self._notify(info, "created")
         return info
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, g, jsonify, request, url_for
 
-from tracker import queries
+from tracker import queries, sources
 from tracker.analysis.sleep import Night, night_window_ms
 from tracker.devices import DeviceInfo
 from tracker.model import SessionStatus
@@ -221,6 +221,7 @@ def samples() -> Response:
         bucket_ms = max(1, -(-(to_ms - from_ms) // (max_points * BUCKETS_PER_POINT)))
     t_ms, values = queries.read_samples(db, person.id, kind, from_ms, to_ms, bucket_ms)
     t_ms, values = lttb(t_ms, values, max_points)
+    chosen = queries.sample_source(db, person.id, kind, from_ms, to_ms)
     return jsonify(
         {
             "person": person.id,
@@ -232,6 +233,11 @@ def samples() -> Response:
             "max_points": max_points,
             "x": t_ms.tolist(),
             "series": [{"name": kind.label, "unit": kind.unit, "values": values.tolist()}],
+            # which device the series comes from when several recorded this range (tracker.sources.RULE)
+            "source": None if chosen is None else {
+                "device_key": chosen[0].device_key, "name": chosen[1], "other_sources": chosen[0].others,
+                "rule": sources.RULE,
+            },
         }
     )
 

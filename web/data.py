@@ -1,8 +1,10 @@
-"""The Data page: CSV export (a zip of the four files, or one file) and CSV import by upload.
+"""The Data page: CSV export (a zip of the four files, or one file), CSV import by upload, and undo.
 
-Import hands each uploaded file to `Interchange.import_text`, which validates a file whole before writing
-anything: a bad row stops that file with `file:line: reason` and the other files still import. The page
-shows one result per file.
+Uploads are streamed to disk by Werkzeug's form parser (a temporary file per upload above 500 KB, never
+the whole body in memory), up to `[web] upload_max_mb` (default 2 GB) for this route only; each file's
+stream goes to tracker.csv_import, which streams it into the database: a bad row stops that file with
+`file:line: reason`, nothing from it is stored, and the other files still import. The page shows one
+result per file (with the kind recognised, even for a failed file), and every import can be undone.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 from flask import Blueprint, Response, abort, render_template, request
 
+from tracker.errors import NotFound, UserError
 from tracker.interchange import HEADERS, FileResult
+from tracker.model import RunKind
 from tracker.people import PersonInfo
-from web.context import selected_person, services
+from web.context import selected_person, services, user_id
 
 bp = Blueprint("data", __name__, url_prefix="/data")
 MAX_FILES = 20
@@ -58,9 +62,18 @@ def _download(body: bytes, filename: str, mimetype: str) -> Response:
     return response
 
 
+def _page(status: int = 200, **context: object) -> tuple[str, int]:
+    person = context.pop("person", None) or selected_person()
+    runs = [r for r in services().devices.runs(limit=200, user_id=user_id()) if r.kind == str(RunKind.IMPORT)][:10]
+    context.setdefault("results", None)
+    upload_max_mb = services().config.web.upload_max_mb
+    return render_template("data.html", person=person, files=list(HEADERS), runs=runs, upload_max_mb=upload_max_mb,
+                           **context), status  # fmt: skip
+
+
 @bp.get("")
-def index() -> str:
-    return render_template("data.html", person=selected_person(), files=list(HEADERS), results=None)
+def index() -> tuple[str, int]:
+    return _page()
 
 
 @bp.get("/export.zip")
@@ -91,24 +104,42 @@ def display_name(filename: str | None, index: int) -> str:
 @bp.post("/import")
 def import_files() -> tuple[str, int]:
     person = _person()
+    # This route alone takes large bodies; Werkzeug writes each file part to a temporary file as it
+    # arrives (its default stream factory), so the size limit guards the disk, not the memory.
+    request.max_content_length = services().config.web.upload_max_mb * 1024 * 1024
     uploads = [f for f in request.files.getlist("files") if f.filename]
     if not uploads:
-        message = "Choose at least one CSV file to import."
-        return render_template("data.html", person=person, files=list(HEADERS), results=None, error=message), 400
+        return _page(400, person=person, error="Choose at least one CSV file to import.")
     if len(uploads) > MAX_FILES:
-        message = f"At most {MAX_FILES} files at once."
-        return render_template("data.html", person=person, files=list(HEADERS), results=None, error=message), 400
-    interchange = services().interchange
+        return _page(400, person=person, error=f"At most {MAX_FILES} files at once.")
+    csv_import = services().interchange.csv_importer()
     results: list[FileResult] = []
     for index, upload in enumerate(uploads):
-        display = display_name(upload.filename, index)
-        try:
-            text = upload.read().decode("utf-8-sig")  # tolerate a BOM from spreadsheet exports
-        except UnicodeDecodeError as exc:
-            results.append(
-                FileResult(display, "unknown", error=f"{display}: not UTF-8 text ({exc.reason} at byte {exc.start})")
-            )
-            continue
-        results.append(interchange.import_text(person, display, text))
+        results.append(csv_import.import_stream(person, display_name(upload.filename, index), upload.stream))
     status = 200 if all(r.error is None for r in results) else 400
-    return render_template("data.html", person=person, files=list(HEADERS), results=results), status
+    return _page(status, person=person, results=results)
+
+
+@bp.get("/runs/<int:run_id>/undo")
+def undo_confirm(run_id: int) -> tuple[str, int]:
+    """What an import stored, shown before anything is deleted."""
+    try:
+        stored = services().import_runs.stored(run_id, user_id=user_id())
+    except NotFound as exc:
+        abort(404, description=str(exc))
+    except UserError as exc:
+        abort(400, description=str(exc))
+    return render_template("data_undo.html", person=selected_person(), stored=stored), 200
+
+
+@bp.post("/runs/<int:run_id>/undo")
+def undo(run_id: int) -> tuple[str, int]:
+    try:
+        done = services().import_runs.undo(run_id, user_id=user_id())
+    except NotFound as exc:
+        abort(404, description=str(exc))
+    except UserError as exc:
+        abort(400, description=str(exc))
+    message = (f"Import {done.run_id} ({done.origin}) undone: deleted {done.heart_rate} heart-rate, {done.rr} RR, "
+               f"{done.sleep} sleep rows and {done.sessions} sessions.")  # fmt: skip
+    return _page(200, notice=message)

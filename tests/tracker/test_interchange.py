@@ -155,4 +155,4 @@ def test_unrecognised_file_is_named(tracker: Tracker, tmp_path: Path) -> None:
     path = tmp_path / "steps.csv"
     path.write_text("time,steps\n1,2\n", encoding="utf-8")
     result = tracker.interchange.import_paths(ana, [path])
-    assert result.files[0].error == f"{path}:1: unrecognised header 'time,steps' (see the README for the four formats)"
+    assert result.files[0].error == f"{path}:1: unrecognised header 'time,steps' (read with separator comma ','; see the README for the four formats)"

@@ -81,7 +81,7 @@ def test_unrecognised_and_undecodable_files(ana_client: FlaskClient) -> None:
     )
     assert status == 400
     assert "notes.csv:1: unrecognised header" in html
-    assert "latin1.csv: not UTF-8 text" in html
+    assert "latin1.csv:2: not UTF-8 text" in html
 
 
 def test_upload_names_lose_client_paths(ana_client: FlaskClient) -> None:

@@ -118,7 +118,38 @@ def cmd_person_list(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _undo(cfg: Config, args: argparse.Namespace) -> int:
+    """Show what run RUN stored, then delete exactly that (after a yes, or with --yes)."""
+    if args.paths:
+        raise UserError("give either files to import or --undo RUN, not both")
+    tracker = open_tracker(cfg)
+    try:
+        runs = tracker.import_runs
+        stored = runs.stored(args.undo)
+        print(f"run {stored.run_id} ({stored.origin or 'import'}, {stored.status}) stored rows still there: "
+              f"{stored.heart_rate} heart-rate, {stored.rr} RR, {stored.sleep} sleep, {stored.sessions} sessions")  # fmt: skip
+        if stored.total == 0:
+            print("nothing to delete")
+            return 0
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UserError("add --yes to delete them")
+            if input(f"delete these {stored.total} rows? [y/N] ").strip().lower() not in ("y", "yes"):
+                print("nothing deleted")
+                return 0
+        done = runs.undo(args.undo)
+    finally:
+        tracker.close()
+    print(f"run {done.run_id} undone: deleted {done.heart_rate} heart-rate, {done.rr} RR, {done.sleep} sleep, "
+          f"{done.sessions} sessions")  # fmt: skip
+    return 0
+
+
 def cmd_import(cfg: Config, args: argparse.Namespace) -> int:
+    if args.undo is not None:
+        return _undo(cfg, args)
+    if not args.paths or not args.person:
+        raise UserError("give the files to import and --person (or --undo RUN)")
     tracker = open_tracker(cfg)
     try:
         person = tracker.people.get(args.person)
@@ -132,7 +163,10 @@ def cmd_import(cfg: Config, args: argparse.Namespace) -> int:
         if f.error:
             print(f"tracker: error: {f.error}", file=sys.stderr)
         else:
-            print(f"{f.path}: {f.rows} rows, {f.inserted} new ({f.kind})")
+            print(f"{f.path}: {f.rows} rows, {f.inserted} new ({f.kind}), run {f.run_id}")
+            if f.warning:
+                print(f"tracker: warning: {f.path}: {f.warning} (undo with `tracker import --undo {f.run_id}`)",
+                      file=sys.stderr)  # fmt: skip
     if not result.files:
         print("tracker: error: no CSV files found", file=sys.stderr)
         return 2
@@ -190,8 +224,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=cmd_person_list)
 
     p = sub.add_parser("import", help="import CSV files (heart_rate, rr_intervals, sleep_stages, sessions)")
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="CSV files or directories")
-    p.add_argument("--person", required=True)
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="CSV files or directories")
+    p.add_argument("--person")
+    p.add_argument("--undo", type=int, metavar="RUN", help="delete exactly the rows import run RUN stored (see `tracker runs`)")
+    p.add_argument("--yes", action="store_true", help="with --undo: do not ask before deleting")
     p.set_defaults(handler=cmd_import)
 
     p = sub.add_parser("export", help="export a person's data as the four CSV files")

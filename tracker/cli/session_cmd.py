@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,11 +155,15 @@ def cmd_import_ics(cfg: Config, args: argparse.Namespace) -> int:
 
     with planning_tracker(cfg) as (tracker, _):
         person = tracker.people.get(args.person)
-        result = import_ics(tracker.sessions, person, args.file.read_bytes(), match=args.match, origin=str(args.file))
-    print(f"{args.file}: {result.created} new, {result.moved} moved, {result.unchanged} unchanged, "
-          f"{result.skipped} not matching {args.match!r}")  # fmt: skip
+        try:
+            data = args.file.read_bytes()
+        except OSError as exc:
+            raise UserError(f"{args.file}: cannot read: {exc.strerror or exc}") from None
+        result = import_ics(tracker.sessions, person, data, match=args.match, origin=str(args.file))
+    print(f"{args.file}: {result.created} new, {result.moved} moved, {result.cancelled} cancelled, "
+          f"{result.unchanged} unchanged, {result.skipped} skipped (not matching {args.match!r}, all-day or cancelled)")  # fmt: skip
     for message in result.errors:
-        print(f"tracker: error: {message}")
+        print(f"tracker: error: {message}", file=sys.stderr)
     return 2 if result.errors else 0
 
 

@@ -2,7 +2,9 @@
 
 Times are UTC integer epoch milliseconds (`*_ms`, BigInteger) on every backend: SQLite drops tzinfo, and
 integers make the natural keys exact. Samples have composite natural primary keys, so a re-sync or a
-re-import can never store a value twice (writes use INSERT ... ON CONFLICT DO NOTHING).
+re-import can never store a value twice (writes use INSERT ... ON CONFLICT DO NOTHING). The key includes
+the device (`device_key`), so a band and a ring worn at the same time both keep their values; readers
+choose one source per metric and period (tracker/sources.py).
 """
 
 from __future__ import annotations
@@ -129,6 +131,9 @@ class HeartRateRow(Base):
     __tablename__ = "heart_rate"
     person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
     t_ms: so.Mapped[int] = so.mapped_column(Ms, primary_key=True)
+    # device_id, or 0 for rows from no device (a CSV import). A key column cannot be NULL, and device_id
+    # may become NULL when a device is removed, so the key keeps its own copy.
+    device_key: so.Mapped[int] = so.mapped_column(sa.Integer, primary_key=True, server_default="0")
     bpm: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
     device_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("device.id", ondelete="SET NULL"))
     source: so.Mapped[str] = so.mapped_column(sa.String(8))  # model.Source
@@ -141,6 +146,9 @@ class RRRow(Base):
     __tablename__ = "rr_interval"
     person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
     t_ms: so.Mapped[int] = so.mapped_column(Ms, primary_key=True)
+    # device_id, or 0 for rows from no device (a CSV import). A key column cannot be NULL, and device_id
+    # may become NULL when a device is removed, so the key keeps its own copy.
+    device_key: so.Mapped[int] = so.mapped_column(sa.Integer, primary_key=True, server_default="0")
     rr_ms: so.Mapped[float] = so.mapped_column(sa.Double)
     device_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("device.id", ondelete="SET NULL"))
     source: so.Mapped[str] = so.mapped_column(sa.String(8))
@@ -151,6 +159,9 @@ class SleepRow(Base):
     __tablename__ = "sleep_stage"
     person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
     start_ms: so.Mapped[int] = so.mapped_column(Ms, primary_key=True)
+    # device_id, or 0 for rows from no device (a CSV import). A key column cannot be NULL, and device_id
+    # may become NULL when a device is removed, so the key keeps its own copy.
+    device_key: so.Mapped[int] = so.mapped_column(sa.Integer, primary_key=True, server_default="0")
     end_ms: so.Mapped[int] = so.mapped_column(Ms)
     stage: so.Mapped[str] = so.mapped_column(sa.String(8))  # model.Stage
     device_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("device.id", ondelete="SET NULL"))
@@ -162,7 +173,8 @@ class MassageSession(Base):
     """A massage or rest-control session, planned, done or cancelled, with self-reports 0-10."""
 
     __tablename__ = "massage_session"
-    __table_args__ = (sa.UniqueConstraint("person_id", "ics_uid"),)
+    # One session per calendar event occurrence: (UID, RECURRENCE-ID), "" for a single event's own row.
+    __table_args__ = (sa.UniqueConstraint("person_id", "ics_uid", "ics_recurrence_id"),)
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), index=True)
     status: so.Mapped[str] = so.mapped_column(sa.String(16))  # model.SessionStatus
@@ -181,8 +193,10 @@ class MassageSession(Base):
     mood_before: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
     mood_after: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
     ics_uid: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    ics_recurrence_id: so.Mapped[str] = so.mapped_column(sa.String(32), server_default="")  # UTC, e.g. 20270301T100000Z
     created_ms: so.Mapped[int] = so.mapped_column(Ms)
     updated_ms: so.Mapped[int] = so.mapped_column(Ms)
+    run_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("run.id", ondelete="SET NULL"))  # the import
 
 
 class Capture(Base):

@@ -188,7 +188,25 @@
       this.plot = null;
     }
 
+    /* Which device the series comes from (one source per metric and range; the rule is the server's). */
+    showSource(body) {
+      let note = this.el.querySelector(".chart-source");
+      if (!note) {
+        note = document.createElement("p");
+        note.className = "chart-source";
+        this.el.append(note);
+      }
+      const src = body.source;
+      note.hidden = !src;
+      if (!src) return;
+      note.textContent = src.other_sources > 0
+        ? `Source: ${src.name} (chosen over ${src.other_sources} other source${src.other_sources > 1 ? "s" : ""}). ${src.rule}`
+        : `Source: ${src.name}`;
+      note.title = src.rule;
+    }
+
     draw(body) {
+      this.showSource(body);
       const data = uplotData(body);
       const seriesCount = body.series.length;
       if (this.plot && this.plot.series.length === seriesCount + 1) {
