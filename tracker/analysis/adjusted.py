@@ -1,0 +1,309 @@
+"""Night effects adjusted for day of week, the state before the session and slow trends (pure).
+
+Why not the plain "lag nights vs control nights" contrast: sessions are not scheduled at random. When
+they fall on one weekday, or are booked after a bad night, or drift with a trend, the plain contrast
+reads the timing as an effect (science.md §6H). So each lag ℓ is estimated in a regression over nights t
+
+    y_t = β·L_t + Σ_w δ_w·[weekday(t) = w] + Σ_j τ_j·P_j(t) + γ·y_{t−ℓ} + η·[y_{t−ℓ} missing]
+          + Σ_{j≠ℓ} κ_j·L^{(j)}_t + ε_t
+
+L_t = 1 when a massage took place on day t − ℓ (night t is the ℓ-th night after it); P_j are Legendre
+polynomials of time (degree 2, 3 from 120 nights: an accelerating trend, which a rolling baseline alone
+misses, Bernal et al. 2017); y_{t−ℓ} is the night before the session (baseline adjustment: booking
+after a bad night is not read as the massage's doing, Barnett et al. 2005), centred, 0 with an
+indicator when missing; the other lags' indicators keep their nights out of the comparison. y is
+winsorised at median ± 5 robust SD first, so one artefact night cannot dominate.
+
+Inference: a permutation test that keeps weekdays. The massage-day indicator is permuted among days of
+the same weekday (K = 1,999 permutations, drawn once per report and shared by every metric and lag:
+O(days × K)); the nuisance columns stay as observed (Kennedy 1995). The statistic is the studentised
+score S = ⟨u, y⟩/‖u‖ with u = the lag indicator residualised on the nuisance columns: dividing by ‖u‖
+keeps S's null spread equal across permutations even when the observed timing is collinear with the
+night before or the weekday (Anderson & Robinson 2001). p = (1 + #{|S_k| ≥ |S_obs|})/(1 + K).
+
+CI: the test inverted (Garthwaite 1996). H0: β = b is tested on y − b·x, where S is linear in b, so
+every p(b) costs one pass over the K permutations; the interval is the run of accepted b (p > 0.05)
+around β̂, refined by bisection. 0 lies outside it exactly when p(0) ≤ 0.05, so "CI excludes 0" and
+"p < 0.05" agree by construction.
+
+MDE: power of that decision rule, from the permutation null at β̂: reject when |S| exceeds c, the
+(1 − α) quantile of |S_k| (which carries the discreteness), S ≈ N(β‖u‖, σ_S²) with σ_S the SD of the
+S_k; MDE = (c + z₀.₈₀·σ_S)/‖u‖. α is 0.05 for the primary endpoint and q/m (the worst case of
+Benjamini–Hochberg over m rows) otherwise. Sessions needed: ‖u‖² grows in proportion to the lag nights,
+so reaching a target δ takes n_lag·(MDE/δ)² lag nights in all.
+
+Weekday separation: with W the weekday columns alone, I_w = ‖(I − P_W) x‖² = Σ_w n_lag,w·n_other,w/n_w
+is the information the weekday-matched comparison has (4 lag vs 4 other nights on one weekday give 2).
+Below 2, while the unmatched comparison would have enough, the verdict is "cannot separate from day of
+week". The same happens when the weekday-keeping permutations are too few to ever reach p < α.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special, stats
+
+from tracker.analysis.effects import lag_masks
+
+N_PERMUTATIONS = 999
+WINSOR_SD = 5.0
+MAD_TO_SD = 1.4826
+MIN_WEEKDAY_INFORMATION = 2.0
+POWER = 0.80
+_Z_POWER = float(stats.norm.ppf(POWER))
+_GRID_HALF_WIDTH_SE = 8.0
+_GRID_POINTS = 81
+_BISECT_STEPS = 16
+_RANK_TOL = 1e-9
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Permutations:
+    """Weekday-keeping permutations of the massage-day indicator, shared by every metric and lag."""
+
+    massage_day: NDArray[np.bool_]  # (T,) observed
+    permuted: NDArray[np.bool_]  # (K, T)
+    weekday: NDArray[np.int64]  # (T,) weekday (0 = Monday) of each day / night label
+    log10_arrangements: float  # log10 of the number of distinct weekday-keeping arrangements
+    _lagged: dict[int, NDArray[np.float64]] = field(default_factory=dict)
+
+    def lagged(self, lag: int) -> NDArray[np.float64]:
+        """(K, T) permuted lag-ℓ indicators (night t after a permuted massage on day t − ℓ), cached."""
+        if lag not in self._lagged:
+            t = self.massage_day.size
+            xk = np.zeros((self.permuted.shape[0], t))
+            xk[:, lag:] = self.permuted[:, : t - lag]
+            self._lagged[lag] = xk
+        return self._lagged[lag]
+
+
+def weekday_permutations(
+    massage_day: Sequence[bool] | NDArray[np.bool_], first_weekday: int, *, seed: int, n_perm: int = N_PERMUTATIONS
+) -> Permutations:
+    """Permute `massage_day` among days of the same weekday; day 0 has weekday `first_weekday`."""
+    md = np.asarray(massage_day, dtype=bool)
+    t = md.size
+    wd = (first_weekday + np.arange(t)) % 7
+    rng = np.random.default_rng(seed)
+    out = np.zeros((n_perm, t), dtype=bool)
+    log_count = 0.0
+    for w in range(7):
+        idx = np.flatnonzero(wd == w)
+        if idx.size == 0:
+            continue
+        k = int(md[idx].sum())
+        log_count += (special.gammaln(idx.size + 1) - special.gammaln(k + 1) - special.gammaln(idx.size - k + 1)) / math.log(10)
+        order = np.argsort(rng.random((n_perm, idx.size)), axis=1)
+        out[:, idx] = md[idx][order]
+    return Permutations(md, out, wd.astype(np.int64), float(log_count))
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustedEffect:
+    lag: int
+    n_rows: int  # nights in the regression
+    n_lag: int  # lag nights among them
+    n_other: int  # nights with no massage on days t−1 … t−3 among them
+    estimate: float | None  # β̂, metric units
+    ci95: tuple[float, float] | None
+    p: float | None
+    sd: float | None  # night-to-night SD after weekday and trend, metric units
+    mde: float | None
+    mde_sd: float | None
+    sessions_needed: int | None  # to reach an MDE of 0.5 SD
+    sessions_needed_observed: int | None  # to reach an MDE of |β̂|
+    weekday_information: float
+    separable: bool  # False: weekday and massage cannot be told apart
+    reachable: bool  # False: the permutations are too few for p < α
+
+
+def _orthonormal(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Orthonormal basis of the column space of z (rank-revealing SVD: collinear columns are fine)."""
+    if z.shape[1] == 0:
+        return z
+    u, s, _ = np.linalg.svd(z, full_matrices=False)
+    return u[:, s > _RANK_TOL * max(s[0], 1.0)]
+
+
+def _residualise(q: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """x minus its projection on span(q), along the last axis (x may be (n,) or (K, n))."""
+    return x - (x @ q) @ q.T
+
+
+def winsorise(y: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Clip finite values at median ± 5·1.4826·MAD (artefact nights); NaN stays NaN."""
+    f = y[np.isfinite(y)]
+    if f.size < 3:
+        return y
+    med = float(np.median(f))
+    mad = MAD_TO_SD * float(np.median(np.abs(f - med)))
+    if mad <= 0:
+        return y
+    return np.clip(y, med - WINSOR_SD * mad, med + WINSOR_SD * mad)
+
+
+def trend_degree(n_days: int) -> int:
+    return 3 if n_days >= 120 else 2
+
+
+def _trend_columns(t: int) -> NDArray[np.float64]:
+    x = np.linspace(-1.0, 1.0, t) if t > 1 else np.zeros(t)
+    deg = trend_degree(t)
+    return np.stack([np.polynomial.legendre.Legendre.basis(d)(x) for d in range(1, deg + 1)], axis=1)
+
+
+def adjusted_effects(
+    y: Sequence[float] | NDArray[np.float64],
+    perms: Permutations,
+    *,
+    lags: Sequence[int] = (1, 2, 3),
+    alphas: Sequence[float] | None = None,
+    target_sd: float = 0.5,
+    exclude_days: int = 3,
+) -> tuple[AdjustedEffect, ...]:
+    """Adjusted lag effects of one nightly series `y` (NaN = no night), on the calendar of `perms`.
+
+    `alphas[i]` is the significance level the decision rule uses for lag `lags[i]` (for the MDE).
+    """
+    ya = winsorise(np.asarray(y, dtype=np.float64))
+    t = ya.size
+    md = perms.massage_day
+    alphas = list(alphas) if alphas is not None else [0.05] * len(lags)
+    rows = np.isfinite(ya)
+    n = int(rows.sum())
+    all_lags = lag_masks(md, range(1, max(max(lags), exclude_days) + 1)).astype(np.float64)  # (Lmax, T)
+    near = all_lags[:exclude_days].any(axis=0)
+    weekday_cols = (perms.weekday[:, None] == np.arange(7)[None, :]).astype(np.float64)
+    trend = _trend_columns(t)
+    base = np.hstack([weekday_cols, trend])[rows]
+    yr = ya[rows]
+    # Night-to-night SD after weekday and trend: the scale of "0.5 SD".
+    sd = math.nan
+    if n > base.shape[1] + 2:
+        q0 = _orthonormal(base)
+        resid0 = _residualise(q0, yr - yr.mean())
+        sd = float(np.sqrt(resid0 @ resid0 / max(n - q0.shape[1], 1)))
+    out = []
+    for lag, alpha in zip(lags, alphas, strict=True):
+        x_full = all_lags[lag - 1]
+        x = x_full[rows]
+        n_lag = int(x.sum())
+        n_other = int((~near)[rows].sum())
+        # Weekday information of the matched comparison.
+        qw = _orthonormal(weekday_cols[rows]) if n else np.zeros((0, 0))
+        xw = _residualise(qw, x) if n else x
+        info_w = float(xw @ xw)
+        prev = np.full(t, np.nan)
+        prev[lag:] = ya[: t - lag]
+        prev_r = prev[rows]
+        miss = ~np.isfinite(prev_r)
+        prev_c = np.where(miss, 0.0, prev_r - (np.nanmean(prev_r) if (~miss).any() else 0.0))
+        cols = [base, prev_c[:, None]]
+        if miss.any() and not miss.all():
+            cols.append(miss[:, None].astype(np.float64))
+        others = [j for j in range(1, all_lags.shape[0] + 1) if j != lag]
+        cols.append(all_lags[[j - 1 for j in others]][:, rows].T)
+        z = np.hstack(cols)
+        reachable = perms.log10_arrangements > math.log10(2.0 / alpha)
+        empty = AdjustedEffect(lag, n, n_lag, n_other, None, None, None, _nan_none(sd), None, None, None, None,
+                               info_w, info_w >= MIN_WEEKDAY_INFORMATION, reachable)  # fmt: skip
+        if n_lag == 0 or n <= z.shape[1] + 2:
+            out.append(empty)
+            continue
+        q = _orthonormal(z)
+        u0 = _residualise(q, x)
+        norm0 = float(np.sqrt(u0 @ u0))
+        if norm0 < 1e-6:
+            out.append(empty)
+            continue
+        xk = perms.lagged(lag)[:, rows]
+        # Inner products with u_k = x_k − Q Qᵀ x_k without forming u_k: one (K × n) @ (n × r) product.
+        proj = xk @ q
+        qy, qx = q.T @ yr, q.T @ x
+        normk = np.sqrt(np.maximum(np.einsum("kn,kn->k", xk, xk) - np.einsum("kr,kr->k", proj, proj), 0.0))
+        ok = normk > 1e-6
+        proj, xk, normk = proj[ok], xk[ok], normk[ok]
+        a_k = (xk @ yr - proj @ qy) / normk  # S_k(b) = a_k − b·b_k
+        b_k = (xk @ x - proj @ qx) / normk
+        a_0 = float(u0 @ yr) / norm0
+        b_0 = norm0
+        beta = a_0 / b_0
+
+        def p_of(b: NDArray[np.float64]) -> NDArray[np.float64]:
+            s_obs = np.abs(a_0 - b * b_0)
+            s_k = np.abs(a_k[None, :] - b[:, None] * b_k[None, :])
+            thresh = s_obs * (1.0 - 1e-9)
+            return (1.0 + np.count_nonzero(s_k >= thresh[:, None], axis=1)) / (1.0 + a_k.size)
+
+        p0 = float(p_of(np.array([0.0]))[0])
+        resid = _residualise(_orthonormal(np.hstack([z, x[:, None]])), yr)
+        sigma = float(np.sqrt(resid @ resid / max(n - z.shape[1] - 1, 1)))
+        ci = _invert(p_of, beta, max(sigma / b_0, 1e-12), 0.05, p0)
+        # Power of the rule at this design, from the permutation null centred at β̂.
+        s_null = a_k - beta * b_k
+        sig_s = float(np.std(s_null, ddof=1)) if s_null.size > 1 else math.nan
+        crit = float(np.quantile(np.abs(s_null), 1.0 - alpha)) if s_null.size else math.nan
+        mde = (crit + _Z_POWER * sig_s) / b_0 if reachable and math.isfinite(crit) else math.nan
+        mde_sd = mde / sd if math.isfinite(mde) and math.isfinite(sd) and sd > 0 else math.nan
+        out.append(
+            AdjustedEffect(
+                lag=lag, n_rows=n, n_lag=n_lag, n_other=n_other, estimate=beta, ci95=ci, p=p0,
+                sd=_nan_none(sd), mde=_nan_none(mde), mde_sd=_nan_none(mde_sd),
+                sessions_needed=_needed(n_lag, mde_sd, target_sd),
+                sessions_needed_observed=_needed(n_lag, mde_sd, abs(beta) / sd if sd and math.isfinite(sd) else None),
+                weekday_information=info_w, separable=info_w >= MIN_WEEKDAY_INFORMATION, reachable=reachable,
+            )  # fmt: skip
+        )
+    return tuple(out)
+
+
+def _nan_none(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def _needed(n_lag: int, mde_sd: float, target_sd: float | None) -> int | None:
+    if target_sd is None or not math.isfinite(mde_sd) or not target_sd > 0 or n_lag <= 0:
+        return None
+    total = n_lag * (mde_sd / target_sd) ** 2
+    return max(0, math.ceil(total - 1e-9) - n_lag)
+
+
+def _invert(p_of, beta: float, se: float, alpha: float, p0: float) -> tuple[float, float] | None:  # type: ignore[no-untyped-def]
+    """The run of b with p(b) > alpha around β̂ (0 included exactly when p(0) > alpha)."""
+    grid = beta + se * np.linspace(-_GRID_HALF_WIDTH_SE, _GRID_HALF_WIDTH_SE, _GRID_POINTS)
+    grid = np.sort(np.append(grid, 0.0))
+    acc = p_of(grid) > alpha
+    i0 = int(np.argmin(np.abs(grid - beta)))
+    if not acc[i0]:
+        return None
+    lo_i = i0
+    while lo_i > 0 and acc[lo_i - 1]:
+        lo_i -= 1
+    hi_i = i0
+    while hi_i < grid.size - 1 and acc[hi_i + 1]:
+        hi_i += 1
+
+    def edge(inside: float, outside: float) -> float:
+        for _ in range(_BISECT_STEPS):
+            mid = 0.5 * (inside + outside)
+            if p_of(np.array([mid]))[0] > alpha:
+                inside = mid
+            else:
+                outside = mid
+        return inside
+
+    lo = edge(grid[lo_i], grid[lo_i - 1]) if lo_i > 0 else -math.inf
+    hi = edge(grid[hi_i], grid[hi_i + 1]) if hi_i < grid.size - 1 else math.inf
+    # Keep the agreement exact at 0 whatever the bisection did.
+    if p0 > alpha:
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+    elif lo <= 0.0 <= hi:
+        lo, hi = (1e-12, hi) if beta > 0 else (lo, -1e-12)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return None
+    return (float(lo), float(hi))
