@@ -10,9 +10,10 @@ reads the timing as an effect (science.md §6H). So each lag ℓ is estimated in
 L_t = 1 when a massage took place on day t − ℓ (night t is the ℓ-th night after it); P_j are Legendre
 polynomials of time (degree 2, 3 from 120 nights: an accelerating trend, which a rolling baseline alone
 misses, Bernal et al. 2017); y_{t−ℓ} is the night before the session (baseline adjustment: booking
-after a bad night is not read as the massage's doing, Barnett et al. 2005), centred, 0 with an
-indicator when missing; the other lags' indicators keep their nights out of the comparison. y is
-winsorised at median ± 5 robust SD first, so one artefact night cannot dominate.
+after a bad night is not read as the massage's doing, Barnett et al. 2005); nights whose y_{t−ℓ} is
+missing are left out (complete cases: an unrecorded bad night cannot be adjusted for); the other lags' indicators keep their nights out of the comparison. Nights
+that stand out from a weekday-and-trend fit or from their neighbours are set aside as artefacts
+(`set_aside_artefacts`).
 
 Inference: a permutation test that keeps weekdays. The massage-day indicator is permuted among days of
 the same weekday (K = 1,999 permutations, drawn once per report and shared by every metric and lag:
@@ -41,6 +42,7 @@ week". The same happens when the weekday-keeping permutations are too few to eve
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -51,14 +53,15 @@ from scipy import special, stats
 from tracker.analysis.effects import lag_masks
 
 N_PERMUTATIONS = 999
-WINSOR_SD = 5.0
+ARTEFACT_SD = 3.5
+LOCAL_ARTEFACT_SD = 4.0
 MAD_TO_SD = 1.4826
 MIN_WEEKDAY_INFORMATION = 2.0
 POWER = 0.80
 _Z_POWER = float(stats.norm.ppf(POWER))
 _GRID_HALF_WIDTH_SE = 8.0
 _GRID_POINTS = 81
-_BISECT_STEPS = 16
+_BISECT_STEPS = 12
 _RANK_TOL = 1e-9
 
 
@@ -106,7 +109,7 @@ def weekday_permutations(
 @dataclass(frozen=True, slots=True)
 class AdjustedEffect:
     lag: int
-    n_rows: int  # nights in the regression
+    n_rows: int  # nights in the regression (the night and the one ℓ before it recorded)
     n_lag: int  # lag nights among them
     n_other: int  # nights with no massage on days t−1 … t−3 among them
     estimate: float | None  # β̂, metric units
@@ -135,16 +138,39 @@ def _residualise(q: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.f
     return x - (x @ q) @ q.T
 
 
-def winsorise(y: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Clip finite values at median ± 5·1.4826·MAD (artefact nights); NaN stays NaN."""
-    f = y[np.isfinite(y)]
-    if f.size < 3:
+def set_aside_artefacts(y: NDArray[np.float64], base: NDArray[np.float64]) -> NDArray[np.float64]:
+    """NaN for artefact nights (a Hampel filter on the weekday-and-trend residuals).
+
+    An artefact night used as "the night before" has huge leverage and would flatten the baseline
+    adjustment, so it is treated as missing rather than clipped. Residuals d from least squares on the
+    weekday and trend columns `base` (T × c); a night is set aside when d is further than 3.5 robust SD
+    from 0, or further than 4 robust SD from the median of the 6 nights around it (nights persist, so a
+    wrong value on a bad night still stands out from its neighbours). Robust SD = 1.4826·MAD."""
+    ok = np.isfinite(y)
+    if ok.sum() < base.shape[1] + 5:
         return y
-    med = float(np.median(f))
-    mad = MAD_TO_SD * float(np.median(np.abs(f - med)))
-    if mad <= 0:
+    q = _orthonormal(base[ok])
+    d = np.full(y.shape, np.nan)
+    d[ok] = _residualise(q, y[ok])
+    d -= np.nanmedian(d)
+    scale = MAD_TO_SD * float(np.nanmedian(np.abs(d)))
+    if scale <= 0:
         return y
-    return np.clip(y, med - WINSOR_SD * mad, med + WINSOR_SD * mad)
+    half = 3
+    padded = np.concatenate([np.full(half, np.nan), d, np.full(half, np.nan)])
+    win = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    neighbours = np.delete(win, half, axis=1)
+    with warnings.catch_warnings():  # all-NaN neighbourhoods give NaN, which is what we want
+        warnings.simplefilter("ignore", RuntimeWarning)
+        local = np.nanmedian(neighbours, axis=1)
+    r = d - local
+    r_scale = MAD_TO_SD * float(np.nanmedian(np.abs(r - np.nanmedian(r)))) if np.isfinite(r).any() else math.nan
+    bad = np.abs(d) > ARTEFACT_SD * scale
+    if math.isfinite(r_scale) and r_scale > 0:
+        bad |= np.nan_to_num(np.abs(r), nan=0.0) > LOCAL_ARTEFACT_SD * r_scale
+    out = y.copy()
+    out[bad & ok] = np.nan
+    return out
 
 
 def trend_degree(n_days: int) -> int:
@@ -170,45 +196,42 @@ def adjusted_effects(
 
     `alphas[i]` is the significance level the decision rule uses for lag `lags[i]` (for the MDE).
     """
-    ya = winsorise(np.asarray(y, dtype=np.float64))
+    ya = np.asarray(y, dtype=np.float64)
     t = ya.size
     md = perms.massage_day
     alphas = list(alphas) if alphas is not None else [0.05] * len(lags)
-    rows = np.isfinite(ya)
-    n = int(rows.sum())
     all_lags = lag_masks(md, range(1, max(max(lags), exclude_days) + 1)).astype(np.float64)  # (Lmax, T)
     near = all_lags[:exclude_days].any(axis=0)
     weekday_cols = (perms.weekday[:, None] == np.arange(7)[None, :]).astype(np.float64)
     trend = _trend_columns(t)
-    base = np.hstack([weekday_cols, trend])[rows]
-    yr = ya[rows]
+    base_full = np.hstack([weekday_cols, trend])
+    ya = set_aside_artefacts(ya, base_full)
+    finite = np.isfinite(ya)
     # Night-to-night SD after weekday and trend: the scale of "0.5 SD".
     sd = math.nan
-    if n > base.shape[1] + 2:
-        q0 = _orthonormal(base)
-        resid0 = _residualise(q0, yr - yr.mean())
-        sd = float(np.sqrt(resid0 @ resid0 / max(n - q0.shape[1], 1)))
+    if finite.sum() > base_full.shape[1] + 2:
+        q0 = _orthonormal(base_full[finite])
+        resid0 = _residualise(q0, ya[finite] - ya[finite].mean())
+        sd = float(np.sqrt(resid0 @ resid0 / max(int(finite.sum()) - q0.shape[1], 1)))
     out = []
     for lag, alpha in zip(lags, alphas, strict=True):
-        x_full = all_lags[lag - 1]
-        x = x_full[rows]
+        prev = np.full(t, np.nan)
+        prev[lag:] = ya[: t - lag]
+        # Complete cases: a night counts only when the night before its session was recorded too.
+        # (Booking after a bad night that went unrecorded could not be adjusted for otherwise.)
+        rows = finite & np.isfinite(prev)
+        n = int(rows.sum())
+        yr = ya[rows]
+        x = all_lags[lag - 1][rows]
         n_lag = int(x.sum())
         n_other = int((~near)[rows].sum())
         # Weekday information of the matched comparison.
         qw = _orthonormal(weekday_cols[rows]) if n else np.zeros((0, 0))
         xw = _residualise(qw, x) if n else x
         info_w = float(xw @ xw)
-        prev = np.full(t, np.nan)
-        prev[lag:] = ya[: t - lag]
-        prev_r = prev[rows]
-        miss = ~np.isfinite(prev_r)
-        prev_c = np.where(miss, 0.0, prev_r - (np.nanmean(prev_r) if (~miss).any() else 0.0))
-        cols = [base, prev_c[:, None]]
-        if miss.any() and not miss.all():
-            cols.append(miss[:, None].astype(np.float64))
+        prev_c = prev[rows] - (prev[rows].mean() if n else 0.0)
         others = [j for j in range(1, all_lags.shape[0] + 1) if j != lag]
-        cols.append(all_lags[[j - 1 for j in others]][:, rows].T)
-        z = np.hstack(cols)
+        z = np.hstack([base_full[rows], prev_c[:, None], all_lags[[j - 1 for j in others]][:, rows].T])
         reachable = perms.log10_arrangements > math.log10(2.0 / alpha)
         empty = AdjustedEffect(lag, n, n_lag, n_other, None, None, None, _nan_none(sd), None, None, None, None,
                                info_w, info_w >= MIN_WEEKDAY_INFORMATION, reachable)  # fmt: skip
@@ -221,15 +244,22 @@ def adjusted_effects(
         if norm0 < 1e-6:
             out.append(empty)
             continue
-        xk = perms.lagged(lag)[:, rows]
-        # Inner products with u_k = x_k − Q Qᵀ x_k without forming u_k: one (K × n) @ (n × r) product.
-        proj = xk @ q
+        # Inner products with u_k = x_k − Q Qᵀ x_k without forming u_k: one (K × T) @ (T × (r + 3))
+        # product; the columns are zero on days without a night, so no (K × n) copy is needed.
+        r = q.shape[1]
+        cols_full = np.zeros((t, r + 3))
+        cols_full[rows, :r] = q
+        cols_full[rows, r] = yr
+        cols_full[rows, r + 1] = x
+        cols_full[rows, r + 2] = 1.0
+        prod = perms.lagged(lag) @ cols_full
+        proj = prod[:, :r]
         qy, qx = q.T @ yr, q.T @ x
-        normk = np.sqrt(np.maximum(np.einsum("kn,kn->k", xk, xk) - np.einsum("kr,kr->k", proj, proj), 0.0))
+        normk = np.sqrt(np.maximum(prod[:, r + 2] - np.einsum("kr,kr->k", proj, proj), 0.0))  # x_k binary
         ok = normk > 1e-6
-        proj, xk, normk = proj[ok], xk[ok], normk[ok]
-        a_k = (xk @ yr - proj @ qy) / normk  # S_k(b) = a_k − b·b_k
-        b_k = (xk @ x - proj @ qx) / normk
+        proj, prod, normk = proj[ok], prod[ok], normk[ok]
+        a_k = (prod[:, r] - proj @ qy) / normk  # S_k(b) = a_k − b·b_k
+        b_k = (prod[:, r + 1] - proj @ qx) / normk
         a_0 = float(u0 @ yr) / norm0
         b_0 = norm0
         beta = a_0 / b_0

@@ -6,7 +6,7 @@ logging: the service layer loads the data, closes its database scope and calls t
 
 Conventions
 - Calendar: the report covers the local nights `period_start` … `period_end` (inclusive, labelled by
-  the morning they end, see `sleep`), widened to cover every session day and its 3 following nights:
+  the morning they end, see `sleep`), widened to cover every session day:
   a strap-only person (no nights) is still analysed within sessions, and sessions before the first or
   after the last recorded night are counted (`sessions_without_nights`), never dropped silently.
   Night metrics arrive as a `NightSeries`; missing nights are NaN.
@@ -55,6 +55,7 @@ ACUTE_METRICS: tuple[str, ...] = ("hr_bpm", "ln_rmssd", "pain", "stress", "mood"
 BP_METRICS: tuple[str, ...] = ("sbp_mmhg", "dbp_mmhg")
 NIGHT_LAGS: tuple[int, ...] = (1, 2, 3)
 DOSE_RESPONSE_MIN_SESSIONS = 10
+DOSE_RESPONSE_PERMUTATIONS = 2_000  # exploratory: p to about ±0.01 is plenty
 SESSION_DAY_ROLLOVER_H = 4
 _SELF_REPORTS = ("pain", "stress", "mood")
 _UNITS = {
@@ -318,9 +319,10 @@ def build_report(
     # The period covers every session day as well as the nights (a strap-only person has sessions and
     # no nights; sessions before the first or after the last night are analysed, never dropped).
     if days:
-        start, end = min(start, min(days)), max(end, max(days) + timedelta(days=max(NIGHT_LAGS)))
-        if not len(inputs.nights.labels):
-            start, end = min(days), max(days) + timedelta(days=max(NIGHT_LAGS))
+        if len(inputs.nights.labels):
+            start, end = min(start, min(days)), max(end, max(days))
+        else:
+            start, end = min(days), max(days)
     n_days = max(0, (end - start).days + 1)
     in_period = [(s, d) for s, d in zip(inputs.sessions, days, strict=True) if start <= d <= end]
     sessions = [s for s, _ in in_period]
@@ -434,7 +436,7 @@ def _dose_response(
     pressure = np.array([_f(s.pressure) for s, _ in massages])
     corr = []
     for k, (name, x) in enumerate((("duration_min", duration), ("pressure", pressure))):
-        rc = spearman_permutation(x, outcome, seed=_seed(seed, 5, k))
+        rc = spearman_permutation(x, outcome, seed=_seed(seed, 5, k), n_perm=DOSE_RESPONSE_PERMUTATIONS)
         corr.append(Correlation(predictor=name, n=rc.n, rho=rc.rho, p=rc.p))
     groups: dict[str, list[float]] = {}
     for (s, _), o in zip(massages, outcome, strict=True):

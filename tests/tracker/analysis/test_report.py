@@ -131,7 +131,7 @@ def test_wording_without_rest_controls_and_rows_with_them() -> None:
     hr = next(r for r in d["acute"] if r["metric"] == "hr_bpm")
     assert hr["verdict"] == "improved" and hr["mean_change"] < 0
     assert "During your massage sessions" in hr["statement"]
-    assert "cannot be attributed to massage" in hr["statement"]
+    assert "it is not a massage effect" in hr["statement"]
     mood = next(r for r in d["acute"] if r["metric"] == "mood")
     assert mood["n"] == 0 and mood["verdict"] == "not enough data" and mood["mean_change"] is None
     stress_claim = next(c for c in d["claims"] if c["claim"].startswith("Reduced stress"))

@@ -96,5 +96,5 @@ def test_planted_acute_effect_found_from_beats() -> None:
     assert rows["hr_bpm"]["verdict"] == "improved"
     assert rows["ln_rmssd"]["mean_change"] > 0.1 and rows["ln_rmssd"]["verdict"] == "improved"
     # no rest controls: the wording must not claim causation
-    assert all(r["statement"].startswith("During your massage sessions") and "cannot be attributed to massage" in r["statement"]
+    assert all(r["statement"].startswith("During your massage sessions") and "it is not a massage effect" in r["statement"]
                for r in report["acute"] if r["n"])
