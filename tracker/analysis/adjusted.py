@@ -29,7 +29,8 @@ around β̂, refined by bisection. 0 lies outside it exactly when p(0) ≤ 0.05,
 
 MDE: power of that decision rule, from the permutation null at β̂: reject when |S| exceeds c, the
 (1 − α) quantile of |S_k| (which carries the discreteness), S ≈ N(β‖u‖, σ_S²) with σ_S the SD of the
-S_k; MDE = (c + z₀.₈₀·σ_S)/‖u‖. α is 0.05 for the primary endpoint and q/m (the worst case of
+S_k; MDE = (c(MDE) + z₀.₈₀·σ_S)/‖u‖, where c(δ) allows for the permuted schedules sharing some days
+with the real one (so they carry part of a true effect too; see `_mde`). α is 0.05 for the primary endpoint and q/m (the worst case of
 Benjamini–Hochberg over m rows) otherwise. Sessions needed: ‖u‖² grows in proportion to the lag nights,
 so reaching a target δ takes n_lag·(MDE/δ)² lag nights in all.
 
@@ -277,8 +278,7 @@ def adjusted_effects(
         # Power of the rule at this design, from the permutation null centred at β̂.
         s_null = a_k - beta * b_k
         sig_s = float(np.std(s_null, ddof=1)) if s_null.size > 1 else math.nan
-        crit = float(np.quantile(np.abs(s_null), 1.0 - alpha)) if s_null.size else math.nan
-        mde = (crit + _Z_POWER * sig_s) / b_0 if reachable and math.isfinite(crit) else math.nan
+        mde = _mde(s_null, b_k, b_0, sig_s, alpha) if reachable and s_null.size else math.nan
         mde_sd = mde / sd if math.isfinite(mde) and math.isfinite(sd) and sd > 0 else math.nan
         out.append(
             AdjustedEffect(
@@ -290,6 +290,22 @@ def adjusted_effects(
             )  # fmt: skip
         )
     return tuple(out)
+
+
+def _mde(s_null: NDArray[np.float64], b_k: NDArray[np.float64], b_0: float, sig_s: float, alpha: float) -> float:
+    """δ with P(reject at b = 0) = 0.80 when the true effect is δ.
+
+    With effect δ the observed S moves by δ·b_0, but the permuted statistics move too, by δ·b_k
+    (a permuted schedule shares some massage days with the real one), so the critical value is the
+    (1 − α) quantile of |S_null + δ·b_k|: solved by fixed-point iteration δ = (crit(δ) + z₀.₈·σ_S)/b_0."""
+    delta = 0.0
+    for _ in range(8):
+        crit = float(np.quantile(np.abs(s_null + delta * b_k), 1.0 - alpha))
+        new = (crit + _Z_POWER * sig_s) / b_0
+        if abs(new - delta) <= 1e-4 * max(abs(new), 1e-12):
+            return new
+        delta = new
+    return delta
 
 
 def _nan_none(x: float) -> float | None:
