@@ -23,8 +23,8 @@ keeps S's null spread equal across permutations even when the observed timing is
 night before or the weekday (Anderson & Robinson 2001). p = (1 + #{|S_k| ≥ |S_obs|})/(1 + K).
 
 CI: the test inverted (Garthwaite 1996). H0: β = b is tested on y − b·x, where S is linear in b, so
-every p(b) costs one pass over the K permutations; the interval is the run of accepted b (p > 0.05)
-around β̂, refined by bisection. 0 lies outside it exactly when p(0) ≤ 0.05, so "CI excludes 0" and
+every p(b) costs one pass over the K permutations; the interval is the run of accepted b (p ≥ 0.05)
+around β̂, refined by bisection. 0 lies outside it exactly when p(0) < 0.05, so "CI excludes 0" and
 "p < 0.05" agree by construction.
 
 MDE: power of that decision rule, from the permutation null at β̂: reject when |S| exceeds c, the
@@ -320,13 +320,15 @@ def _needed(n_lag: int, mde_sd: float, target_sd: float | None) -> int | None:
 
 
 def _invert(p_of, beta: float, se: float, alpha: float, p0: float) -> tuple[float, float] | None:  # type: ignore[no-untyped-def]
-    """The run of b with p(b) > alpha around β̂ (0 included exactly when p(0) > alpha)."""
+    """The run of b with p(b) ≥ alpha around β̂ (0 included exactly when p(0) ≥ alpha, so the CI
+    excludes 0 exactly when the verdict's rule p < alpha holds)."""
     grid = beta + se * np.linspace(-_GRID_HALF_WIDTH_SE, _GRID_HALF_WIDTH_SE, _GRID_POINTS)
     grid = np.sort(np.append(grid, 0.0))
-    acc = p_of(grid) > alpha
-    i0 = int(np.argmin(np.abs(grid - beta)))
-    if not acc[i0]:
+    acc = p_of(grid) >= alpha
+    if not acc.any():
         return None
+    # Start from the accepted point nearest β̂ (β̂ itself is accepted except in degenerate designs).
+    i0 = int(np.argmin(np.where(acc, np.abs(grid - beta), np.inf)))
     lo_i = i0
     while lo_i > 0 and acc[lo_i - 1]:
         lo_i -= 1
@@ -337,7 +339,7 @@ def _invert(p_of, beta: float, se: float, alpha: float, p0: float) -> tuple[floa
     def edge(inside: float, outside: float) -> float:
         for _ in range(_BISECT_STEPS):
             mid = 0.5 * (inside + outside)
-            if p_of(np.array([mid]))[0] > alpha:
+            if p_of(np.array([mid]))[0] >= alpha:
                 inside = mid
             else:
                 outside = mid
@@ -346,7 +348,7 @@ def _invert(p_of, beta: float, se: float, alpha: float, p0: float) -> tuple[floa
     lo = edge(grid[lo_i], grid[lo_i - 1]) if lo_i > 0 else -math.inf
     hi = edge(grid[hi_i], grid[hi_i + 1]) if hi_i < grid.size - 1 else math.inf
     # Keep the agreement exact at 0 whatever the bisection did.
-    if p0 > alpha:
+    if p0 >= alpha:
         lo, hi = min(lo, 0.0), max(hi, 0.0)
     elif lo <= 0.0 <= hi:
         lo, hi = (1e-12, hi) if beta > 0 else (lo, -1e-12)
