@@ -17,9 +17,8 @@ Conventions they add:
   `ROLLING_BEATS` beats, only over successive valid pairs, never across a recording gap, and only when
   ≥ 2/3 of the window's pairs are valid.
 - Evidence: each claim with its metrics' rows (acute: massage minus rest when rest sessions exist, else
-  massage; nights: the primary lag). Acute rows have no MDE in the report; here it is approximated from
-  the 95 % CI as MDE ≈ 2.80·SE with SE = half-width / t(0.975, df), and "sessions still needed" is what
-  brings that MDE to 0.5 SD (the nights rows' smallest worthwhile change).
+  massage; nights: the primary lag, its adjusted estimate). MDE and "sessions still needed" come from
+  the report's rows (`analysis.power`, `analysis.adjusted`).
 """
 
 from __future__ import annotations
@@ -36,7 +35,6 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from scipy import stats
 
 from tracker.analysis import hrv
 from tracker.analysis.artifacts import artefact_mask, gate_rr, valid_pairs
@@ -44,11 +42,7 @@ from tracker.analysis.claims import CLAIMS
 from tracker.analysis.effects import (
     BASELINE_MIN_PAST_NIGHTS,
     BASELINE_WINDOW_NIGHTS,
-    MDE_Z_SUM,
-    SMALLEST_WORTHWHILE_CHANGE_SD,
-    mde_sd,
     rolling_baseline,
-    sessions_needed,
 )
 from tracker.analysis.report import (
     NIGHT_LAGS,
@@ -697,32 +691,10 @@ def _weekly(nights: Sequence[Night]) -> tuple[WeekTotals, ...]:
     )
 
 
-def _acute_power(row: AcuteRow, groups: dict[str, int]) -> tuple[float | None, int | None]:
-    """(approximate MDE in metric units, sessions still needed for an MDE of 0.5 SD); see module docstring."""
-    if row.ci95 is None or row.n < 2:
-        return None, None
-    half = (row.ci95[1] - row.ci95[0]) / 2
-    if not half > 0:  # identical changes in every session: no spread to size an effect against
-        return None, None
-    if row.kind == "massage_minus_rest":
-        n_a, n_b = groups.get("massage", 0), groups.get("rest", 0)
-        if n_a < 2 or n_b < 2:
-            return None, None
-        se = half / float(stats.t.ppf(0.975, n_a + n_b - 2))
-        m_sd = mde_sd(n_a, n_b)
-        return MDE_Z_SUM * se, sessions_needed(SMALLEST_WORTHWHILE_CHANGE_SD, n_a, n_b) if m_sd else None
-    se = half / float(stats.t.ppf(0.975, row.n - 1))
-    needed = math.ceil((MDE_Z_SUM / SMALLEST_WORTHWHILE_CHANGE_SD) ** 2)
-    return MDE_Z_SUM * se, max(0, needed - row.n)
-
-
 def _evidence(report: Report, now_ms: int) -> Evidence:
     has_rest = report.n_rest > 0
     acute_kind = "massage_minus_rest" if has_rest else "massage"
     acute: dict[str, AcuteRow] = {r.metric: r for r in report.acute if r.kind == acute_kind}
-    group_n: dict[str, dict[str, int]] = {}
-    for r in report.acute:
-        group_n.setdefault(r.metric, {})[r.kind] = r.n
     nights: dict[str, NightRow] = {r.metric: r for r in report.nights_after if r.lag == report.primary_lag}
     views = []
     for claim, assessed in zip(CLAIMS, report.claims, strict=True):
@@ -734,9 +706,8 @@ def _evidence(report: Report, now_ms: int) -> Evidence:
                     rows.append(ClaimMetric(ref.label(), ref.family, ref.metric, acute_kind, None, 0,
                                             "not measured", None, None, None, None))  # fmt: skip
                     continue
-                mde, needed = _acute_power(a, group_n.get(a.metric, {}))
                 rows.append(ClaimMetric(ref.label(), ref.family, ref.metric, a.kind, None, a.n, str(a.verdict),
-                                        a.mean_change, a.ci95, mde, needed))  # fmt: skip
+                                        a.mean_change, a.ci95, a.mde, a.sessions_needed))  # fmt: skip
             else:
                 nr = nights.get(ref.metric)
                 if nr is None:
@@ -744,7 +715,7 @@ def _evidence(report: Report, now_ms: int) -> Evidence:
                                             "not measured", None, None, None, None))  # fmt: skip
                     continue
                 rows.append(ClaimMetric(ref.label(), ref.family, ref.metric, None, nr.lag, nr.n_massage,
-                                        str(nr.verdict), nr.difference, nr.ci95, nr.mde, nr.sessions_needed))  # fmt: skip
+                                        str(nr.verdict), nr.adjusted_difference, nr.ci95, nr.mde, nr.sessions_needed))  # fmt: skip
         views.append(
             ClaimView(
                 key=claim.key, claim=assessed.claim, verdict=str(assessed.verdict), explanation=assessed.explanation,

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from tracker.analysis.acute import RestComparison
 from tracker.analysis.verdicts import Verdict, combine_verdicts
 
 SEED_GENERAL = "000_d3fa59d844f73cb7.txt"  # general list of 24 benefits
@@ -51,6 +52,7 @@ class Claim:
     metrics: tuple[MetricRef, ...]
     evidence: str  # what research says to expect (science.md §4), plain language
     unmeasured_reason: str | None = None  # why the app's data cannot test it (when metrics is empty)
+    tested_as: str | None = None  # the narrower construct the metrics actually measure
 
 
 def _a(*names: str) -> tuple[MetricRef, ...]:
@@ -71,6 +73,7 @@ CLAIMS: tuple[Claim, ...] = (
         claim="Reduced stress levels, relaxation",
         sources=(SEED_GENERAL, SEED_MEDICAL, SEED_BACK, SEED_JOINT),
         metrics=_a("ln_rmssd", "hr_bpm", "stress") + _n("ln_rmssd_night"),
+        tested_as="your 0–10 stress rating, heart rate and HRV (lnRMSSD) within sessions, and night HRV",
         evidence=(
             "Research: during and shortly after a session heart rate usually falls and vagal HRV (lnRMSSD) "
             "rises, but people who simply rest lying down show much of the same change, so most of it is the "
@@ -84,7 +87,8 @@ CLAIMS: tuple[Claim, ...] = (
         key="anxiety",
         claim="Reduced anxiety",
         sources=(SEED_GENERAL, SEED_MEDICAL, SEED_BACK, SEED_JOINT),
-        metrics=_a("stress", "ln_rmssd"),
+        metrics=(),
+        unmeasured_reason="the app has no anxiety questionnaire; a 0–10 stress rating and HRV are not anxiety measures",
         evidence=(
             "Research: state anxiety is lower after a single session and trait anxiety falls over weeks of "
             "regular sessions, with effects comparable to psychotherapy in meta-analyses (Moyer et al. 2004; "
@@ -96,7 +100,8 @@ CLAIMS: tuple[Claim, ...] = (
         key="depression",
         claim="Reduced depression, lessened risk of depression",
         sources=(SEED_GENERAL, SEED_MEDICAL, SEED_BACK, SEED_JOINT),
-        metrics=_a("mood"),
+        metrics=(),
+        unmeasured_reason="a 0–10 mood rating is not a measure of depression or of its risk",
         evidence=(
             "Research: depressive symptoms improve over courses of massage (Hou et al. 2010, 17 trials: "
             "standardised difference 0.73), from self-report in mostly unblinded trials; nothing supports a "
@@ -109,6 +114,7 @@ CLAIMS: tuple[Claim, ...] = (
         claim="Improved mood and well-being",
         sources=(SEED_GENERAL, SEED_MEDICAL, SEED_JOINT),
         metrics=_a("mood"),
+        tested_as="your 0–10 mood rating before and after sessions",
         evidence=(
             "Research: self-reported mood and well-being improve, mostly over weeks of regular sessions "
             "(Moyer et al. 2004); single-session changes are smaller, and self-reports after a pleasant "
@@ -120,6 +126,7 @@ CLAIMS: tuple[Claim, ...] = (
         claim="Improved sleep, relief of sleep loss and insomnia, deeper sleep",
         sources=(SEED_GENERAL, SEED_MEDICAL, SEED_BACK, SEED_JOINT),
         metrics=_n("tst_min", "sleep_efficiency_pct", "waso_min", "deep_min", "rem_min"),
+        tested_as="total sleep, sleep efficiency, time awake and the device's deep and REM estimates on nights after",
         evidence=(
             "Research: subjective sleep improves with courses of massage, but objective next-night changes "
             "are small and shown mainly in poor sleepers (Ntoumas et al. 2025: higher sleep efficiency after "
@@ -134,6 +141,7 @@ CLAIMS: tuple[Claim, ...] = (
         claim="Less pain (muscle, back, joint and chronic pain, muscle soreness)",
         sources=(SEED_GENERAL, SEED_MEDICAL, SEED_BACK, SEED_JOINT),
         metrics=_a("pain"),
+        tested_as="your 0–10 pain rating before and after sessions (not a specific pain condition)",
         evidence=(
             "Research: pain ratings right after a single session change little, but pain falls over a course "
             "of treatment (Moyer et al. 2004); for low-back pain there is a short-term benefit on low-quality "
@@ -146,6 +154,7 @@ CLAIMS: tuple[Claim, ...] = (
         claim="Lower heart rate, better cardiovascular health",
         sources=(SEED_BACK,),
         metrics=_a("hr_bpm") + _n("resting_hr_bpm"),
+        tested_as="heart rate within sessions and resting heart rate at night (lower heart rate only; cardiovascular health is not measured)",
         evidence=(
             "Research: heart rate falls by up to ~10 bpm from before to after a session in uncontrolled "
             "studies (Kaye et al. 2008), largely because of rest and posture; controlled differences are "
@@ -157,6 +166,7 @@ CLAIMS: tuple[Claim, ...] = (
         claim="Lower blood pressure",
         sources=(SEED_BACK,),
         metrics=_a("sbp_mmhg", "dbp_mmhg"),
+        tested_as="cuff readings before and after sessions",
         evidence=(
             "Research: uncontrolled studies report falls of 0–10 mmHg after a session, mostly from resting, "
             "and painful techniques (trigger-point, sports massage) can raise it (Cambron et al. 2006). In "
@@ -311,6 +321,9 @@ class ClaimAssessment:
     metrics: tuple[str, ...]  # "family.metric"
     verdict: Verdict
     explanation: str
+    tested_as: str | None = None
+    reason: str = ""
+    rest_sessions_needed: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -319,14 +332,26 @@ class ClaimAssessment:
             "metrics": list(self.metrics),
             "verdict": str(self.verdict),
             "explanation": self.explanation,
+            "tested_as": self.tested_as,
+            "reason": self.reason,
+            "rest_sessions_needed": self.rest_sessions_needed,
         }
 
 
 _ORDINAL = {1: "first", 2: "second", 3: "third"}
 
 
+def _rest_advice(rest: RestComparison | None) -> str:
+    n = rest.rest_needed if rest is not None else 4
+    text = (f"Cannot tell massage from lying still yet: log {n} rest session{'s' if n != 1 else ''} (lie down "
+            "without massage for as long as a massage, at the same time of day).")  # fmt: skip
+    if rest is not None and rest.n_rest and not rest.comparable:
+        text += " " + rest.reason
+    return text
+
+
 def _data_sentence(
-    claim: Claim, per_metric: Sequence[tuple[MetricRef, Verdict]], verdict: Verdict, has_rest_controls: bool, lag: int
+    claim: Claim, per_metric: Sequence[tuple[MetricRef, Verdict]], verdict: Verdict, rest: RestComparison | None, lag: int
 ) -> str:
     if not claim.metrics:
         return (
@@ -337,44 +362,61 @@ def _data_sentence(
     if verdict is Verdict.NOT_MEASURED:
         return f"None of the measurements that could speak to this claim ({names}) has any data yet."
     parts = "; ".join(f"{r.label()}: {v}" for r, v in per_metric)
-    text = f"Your data ({parts}) gives the combined verdict \"{verdict}\"."
+    text = f"Checked as {claim.tested_as}. Your data ({parts}) gives the combined verdict \"{verdict}\"."
     measured = {r.family for r, v in per_metric if v is not Verdict.NOT_MEASURED}
     if ACUTE in measured:
-        if has_rest_controls:
+        if rest is not None and rest.usable:
             text += (
-                " Changes within sessions are judged as massage minus your rest sessions, so they are the part "
-                "attributable to massage rather than to lying still."
+                " Changes within sessions are compared as massage minus your rest sessions (comparable in time "
+                "of day and duration), so lying still, the time of day and the session itself are allowed for; "
+                "the schedule was not randomised, so this is still an association."
             )
         else:
-            text += (
-                " Changes within sessions happened during your sessions; without rest sessions to compare, "
-                "they cannot be attributed to massage rather than to resting."
-            )
+            text += " Changes within sessions happened during your sessions. " + _rest_advice(rest)
     if NIGHTS in measured:
         text += (
-            f" Night measures compare the {_ORDINAL.get(lag, f'lag-{lag}')} night after a massage with nights "
-            "that had no massage in the 3 days before, each scored against your own previous 28 nights."
+            f" Night measures compare the {_ORDINAL.get(lag, f'lag-{lag}')} night after a massage with comparable "
+            "nights (same weekday, same state the night before, allowing for slow trends): an association in "
+            "your data, not proof of cause."
         )
     if verdict is Verdict.NOT_ENOUGH_DATA:
         text += " There are too few sessions or nights to tell yet."
     elif verdict is Verdict.NO_CLEAR_CHANGE:
         text += " This means no change was detected, not that there is none; see the confidence intervals."
+    elif verdict is Verdict.CANNOT_SEPARATE_WEEKDAY:
+        text += " Your sessions always fall on the same weekdays; vary the day so nights can be compared."
     return text
+
+
+def _claim_reason(verdict: Verdict, rest: RestComparison | None, claim: Claim) -> str:
+    if not claim.metrics:
+        return f"Not measured: {claim.unmeasured_reason}."
+    return {
+        Verdict.NOT_MEASURED: "No data yet for the measures that could speak to it.",
+        Verdict.NOT_ENOUGH_DATA: "Too few sessions or nights to tell yet.",
+        Verdict.NEEDS_REST: _rest_advice(rest),
+        Verdict.CANNOT_SEPARATE_WEEKDAY: "Sessions always on the same weekdays: vary the day of your sessions.",
+        Verdict.NO_CLEAR_CHANGE: "No change detected (not the same as no change): see the intervals and MDEs.",
+    }.get(verdict, f"{verdict}: at least one measure passed its test and none went the other way (an association).")
 
 
 def assess_claims(
     verdicts: Mapping[tuple[str, str], Verdict],
     *,
-    has_rest_controls: bool,
+    rest: RestComparison | None = None,
     night_lag: int = 1,
     claims: Sequence[Claim] = CLAIMS,
 ) -> tuple[ClaimAssessment, ...]:
-    """One assessment per claim. `verdicts[(family, metric)]` missing means "not measured"."""
+    """One assessment per claim. `verdicts[(family, metric)]` missing means "not measured".
+
+    The caller passes, for acute metrics, the massage-minus-rest verdict when `rest.usable` and
+    otherwise `Verdict.NEEDS_REST` (see `report.build_report`)."""
     out = []
     for c in claims:
         per_metric = [(r, verdicts.get(r.key(), Verdict.NOT_MEASURED)) for r in c.metrics]
         verdict = combine_verdicts(v for _, v in per_metric)
-        explanation = _data_sentence(c, per_metric, verdict, has_rest_controls, night_lag) + " " + c.evidence
+        explanation = _data_sentence(c, per_metric, verdict, rest, night_lag) + " " + c.evidence
+        uses_acute = any(r.family == ACUTE and v is not Verdict.NOT_MEASURED for r, v in per_metric)
         out.append(
             ClaimAssessment(
                 claim=c.claim,
@@ -382,6 +424,9 @@ def assess_claims(
                 metrics=tuple(r.label() for r in c.metrics),
                 verdict=verdict,
                 explanation=explanation,
+                tested_as=c.tested_as,
+                reason=_claim_reason(verdict, rest, c),
+                rest_sessions_needed=(rest.rest_needed if rest is not None else 4) if uses_acute else None,
             )
         )
     return tuple(out)

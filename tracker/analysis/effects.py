@@ -10,27 +10,13 @@ Acute, within-session (§6A)
     Massage minus rest: difference of mean changes with a Welch t interval and a label-permutation
     p-value (exact when the number of relabellings is ≤ 20,000, otherwise 10,000 random ones).
 
-Nights after sessions (§6B–§6D)
+Nights (§6B): the past-only baseline and the lag/control masks
     A daily series y_t (one value per local night, NaN where missing) is scored against the person's own
     past only: m_t = median(y_{t−28..t−1}), s_t = 1.4826·MAD of the same window, and a night is *scored*
-    only when at least 7 of those 28 past nights exist and s_t > 0 (no look-ahead). The analysis uses the
-    deviation y_t − m_t in the metric's own units (the "difference" reported), and z_t = (y_t − m_t)/s_t
-    (reported as `difference_z`).
-    Lag ℓ night t: a massage took place on local day t − ℓ (the night labelled t is the one that ends on
-    the morning of day t, so a session on day d is followed first by night d + 1). Control night: no
-    massage on days t−1, t−2, t−3.
-    D = mean deviation over lag nights − mean over control nights.
-    Hedges g = J·D/s_p with J = 1 − 3/(4(n_L + n_C) − 9).
-    95 % CI of D: moving-block bootstrap over days (block ≈ T^(1/3) days, labels travel with their
-    days, percentile interval, 2,000 replicates, seeded).
-    p: circular-shift (calendar-rotation) test: the massage-day indicator is rotated by every offset
-    k ∈ [7, T−7] days (which keeps session spacing and the autocorrelation of y), D_k recomputed for all
-    offsets in one matrix product, p = (1 + #{|D_k| ≥ |D_obs|})/(1 + K).
-    MDE (two-sided α = 0.05, power 0.80) = 2.80·√(1/n_L + 1/n_C) SDs, converted to metric units with the
-    SD of the deviations over all scored nights. Sessions still needed: assuming future sessions keep the
-    current ratio r = n_C/n_L of control nights per lag night, MDE(k) = 2.80·√((1 + 1/r)/k), so reaching a
-    target δ (in SDs) needs k = (2.80/δ)²·(1 + 1/r) lag nights; we report k − n_L (≥ 0) for δ = the
-    "smallest worthwhile change" of 0.5 SD (Buchheit 2014) and for δ = the observed |D|/SD.
+    only when at least 7 of those 28 past nights exist and s_t > 0 (no look-ahead); deviation y_t − m_t
+    and z_t = (y_t − m_t)/s_t. Lag ℓ night t: a massage took place on local day t − ℓ (the night labelled t
+    ends on the morning of day t). Control night: no massage on days t−1, t−2, t−3. The tested, adjusted
+    night effects are in `adjusted` (the plain contrast is kept as a description, see `nights`).
     Multiplicity: Benjamini–Hochberg adjusted p-values (`benjamini_hochberg`).
 
 Dose-response (§6E): Spearman ρ with a permutation p-value (10,000 seeded permutations).
@@ -49,15 +35,10 @@ from scipy import stats
 
 FloatArray = NDArray[np.float64]
 
-# z₀.₉₇₅ + z₀.₈₀ = 1.95996 + 0.84162, rounded as in science.md §6D.
-MDE_Z_SUM = 2.80
-SMALLEST_WORTHWHILE_CHANGE_SD = 0.5
 BASELINE_WINDOW_NIGHTS = 28
 BASELINE_MIN_PAST_NIGHTS = 7
 MAD_TO_SD = 1.4826
 CONTROL_EXCLUDE_DAYS = 3
-MIN_SHIFT_DAYS = 7
-N_BOOTSTRAP = 2_000
 N_RANDOM = 10_000
 EXACT_SIGN_FLIP_MAX_N = 15
 EXACT_RELABEL_MAX = 20_000
@@ -271,22 +252,6 @@ def hedges_g(x: ArrayLike, y: ArrayLike) -> float | None:
     return hedges_j(n1, n2) * float(a.mean() - b.mean()) / math.sqrt(sp2)
 
 
-def mde_sd(n_lag: int, n_control: int, z_sum: float = MDE_Z_SUM) -> float | None:
-    """Minimum detectable effect in SDs: z_sum·√(1/k + 1/(N−k)) (science.md §6D; 60/8 → 1.06)."""
-    if n_lag <= 0 or n_control <= 0:
-        return None
-    return z_sum * math.sqrt(1.0 / n_lag + 1.0 / n_control)
-
-
-def sessions_needed(target_sd: float | None, n_lag: int, n_control: int, z_sum: float = MDE_Z_SUM) -> int | None:
-    """Further sessions until the MDE reaches `target_sd` (see module docstring); None if undefined."""
-    if target_sd is None or not math.isfinite(target_sd) or target_sd <= 0 or n_lag <= 0 or n_control <= 0:
-        return None
-    # Future sessions keep today's ratio of control nights per lag night.
-    k_total = (z_sum / target_sd) ** 2 * (1.0 + n_lag / n_control)
-    return max(0, math.ceil(k_total - 1e-9) - n_lag)
-
-
 # --------------------------------------------------------------------------------------------------
 # Nights: baseline scoring
 # --------------------------------------------------------------------------------------------------
@@ -361,163 +326,6 @@ def control_mask(massage_day: ArrayLike, exclude_days: int = CONTROL_EXCLUDE_DAY
     """Control nights: no massage on days t−1 … t−`exclude_days` (days before the series count as none)."""
     near = lag_masks(massage_day, range(1, exclude_days + 1)).any(axis=0)
     return ~near
-
-
-@dataclass(frozen=True, slots=True)
-class NightEffect:
-    """Lag-ℓ nights vs control nights for one metric (deviations from the past-28-night median)."""
-
-    lag: int
-    n_scored: int  # scored nights in the whole series
-    n_lag: int
-    n_control: int
-    difference: float | None  # metric units
-    difference_z: float | None  # robust z units
-    hedges_g: float | None
-    ci95: tuple[float, float] | None  # of `difference`, moving-block bootstrap
-    p: float | None  # circular-shift p
-    sd: float | None  # SD of deviations over scored nights, metric units
-    mde: float | None  # metric units
-    mde_sd: float | None
-    sessions_needed: int | None  # to reach MDE = 0.5 SD
-    sessions_needed_observed: int | None  # to reach MDE = observed |difference|
-
-
-def block_bootstrap_weights(n_days: int, *, seed: int, n_boot: int = N_BOOTSTRAP) -> FloatArray:
-    """Moving-block bootstrap as a (n_boot, n_days) matrix of how often each day is drawn.
-
-    Block length round(n_days^(1/3)); block starts uniform on [0, n_days − block]; blocks are
-    concatenated and cut to n_days. Any resampled mean of a day-indexed quantity x is then
-    (W @ (x·mask)) / (W @ mask): one matrix product for all replicates, metrics and lags.
-    """
-    block = max(1, int(round(n_days ** (1.0 / 3.0))))
-    n_blocks = -(-n_days // block)
-    rng = np.random.default_rng(seed)
-    starts = rng.integers(0, n_days - block + 1, size=(n_boot, n_blocks))
-    idx = (starts[:, :, None] + np.arange(block)).reshape(n_boot, -1)[:, :n_days]
-    flat = (np.arange(n_boot)[:, None] * n_days + idx).ravel()
-    return np.bincount(flat, minlength=n_boot * n_days).reshape(n_boot, n_days).astype(np.float64)
-
-
-def _shift_masks(
-    massage_day: NDArray[np.bool_], lags: Sequence[int], exclude_days: int, min_shift_days: int
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_]] | None:
-    """Rotated lag masks (L, K, T) and control masks (K, T) for offsets k = min_shift … T − min_shift."""
-    t = massage_day.size
-    offsets = np.arange(min_shift_days, t - min_shift_days + 1)
-    if offsets.size == 0:
-        return None
-    days = np.arange(t)
-
-    def rotated(lag: int) -> NDArray[np.bool_]:
-        return massage_day[(days[None, :] - offsets[:, None] - lag) % t]
-
-    lag_k = np.stack([rotated(lag) for lag in lags])
-    near = np.zeros((offsets.size, t), dtype=bool)
-    for j in range(1, exclude_days + 1):
-        near |= rotated(j)
-    return lag_k, ~near
-
-
-def night_effects(
-    y: ArrayLike,
-    massage_day: ArrayLike,
-    *,
-    lags: Sequence[int] = (1, 2, 3),
-    seed: int,
-    n_boot: int = N_BOOTSTRAP,
-    baseline: Baseline | None = None,
-    boot_weights: FloatArray | None = None,
-    exclude_days: int = CONTROL_EXCLUDE_DAYS,
-    min_shift_days: int = MIN_SHIFT_DAYS,
-) -> tuple[NightEffect, ...]:
-    """Lag-ℓ vs control contrasts of one daily series `y` (NaN = no night) for each lag in `lags`.
-
-    `massage_day[t]` is True when a massage took place on local day t (same calendar as `y`).
-    `baseline`/`boot_weights` may be passed to share work across metrics (see `report.build_report`).
-    """
-    md = np.asarray(massage_day, dtype=bool)
-    bl = baseline if baseline is not None else rolling_baseline(y)
-    dev = bl.deviation
-    t = dev.size
-    valid = np.isfinite(dev)
-    n_scored = int(valid.sum())
-    dv = np.where(valid, dev, 0.0)
-    zv = np.where(valid, bl.z, 0.0)
-    vf = valid.astype(np.float64)
-
-    lmask = lag_masks(md, lags).astype(np.float64)  # (L, T)
-    cmask = control_mask(md, exclude_days).astype(np.float64)  # (T,)
-    n_l = lmask @ vf
-    n_c = float(cmask @ vf)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean_l = (lmask @ dv) / n_l
-        mean_c = (cmask @ dv) / n_c
-        d_obs = mean_l - mean_c
-        d_z = (lmask @ zv) / n_l - (cmask @ zv) / n_c
-    sd = float(dev[valid].std(ddof=1)) if n_scored >= 2 else math.nan
-
-    # Moving-block bootstrap of D: one matrix product gives every replicate's sums for all lags.
-    w = boot_weights if boot_weights is not None else block_bootstrap_weights(t, seed=seed, n_boot=n_boot)
-    masks = np.vstack([lmask, cmask[None, :]])  # (L+1, T)
-    sums = w @ np.hstack([(masks * dv).T, (masks * vf).T])  # (B, 2(L+1))
-    n_groups = masks.shape[0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        means_b = sums[:, :n_groups] / sums[:, n_groups:]
-    d_boot = means_b[:, :-1] - means_b[:, -1:]  # (B, L)
-
-    # Circular shift: all rotated indicators at once.
-    shifted = _shift_masks(md, lags, exclude_days, min_shift_days)
-    if shifted is not None:
-        lag_k, ctl_k = (m.astype(np.float64) for m in shifted)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mc_k = (ctl_k @ dv) / (ctl_k @ vf)
-            d_k = (lag_k @ dv) / (lag_k @ vf) - mc_k[None, :]  # (L, K)
-
-    results = []
-    for i, lag in enumerate(lags):
-        nl = int(n_l[i])
-        nc = int(n_c)
-        diff = float(d_obs[i]) if nl and nc else math.nan
-        ci = None
-        p = None
-        g = None
-        if nl and nc:
-            d_b = d_boot[:, i]
-            d_b = d_b[np.isfinite(d_b)]
-            # A CI only when most replicates contain both kinds of night.
-            if d_b.size >= 0.5 * w.shape[0]:
-                lo, hi = np.percentile(d_b, [2.5, 97.5])
-                ci = (float(lo), float(hi))
-            if shifted is not None:
-                dk = d_k[i][np.isfinite(d_k[i])]
-                if dk.size:
-                    thresh = abs(diff) - _TIE_RTOL * max(abs(diff), 1e-300)
-                    p = (1.0 + float(np.count_nonzero(np.abs(dk) >= thresh))) / (1.0 + dk.size)
-            in_lag = lmask[i].astype(bool) & valid
-            in_ctl = cmask.astype(bool) & valid
-            g = hedges_g(dev[in_lag], dev[in_ctl])
-        m_sd = mde_sd(nl, nc)
-        observed_sd = abs(diff) / sd if math.isfinite(diff) and math.isfinite(sd) and sd > 0 else None
-        results.append(
-            NightEffect(
-                lag=int(lag),
-                n_scored=n_scored,
-                n_lag=nl,
-                n_control=nc,
-                difference=_none_if_nan(diff),
-                difference_z=_none_if_nan(float(d_z[i])) if nl and nc else None,
-                hedges_g=g,
-                ci95=ci,
-                p=p,
-                sd=_none_if_nan(sd),
-                mde=m_sd * sd if m_sd is not None and math.isfinite(sd) else None,
-                mde_sd=m_sd,
-                sessions_needed=sessions_needed(SMALLEST_WORTHWHILE_CHANGE_SD, nl, nc),
-                sessions_needed_observed=sessions_needed(observed_sd, nl, nc),
-            )
-        )
-    return tuple(results)
 
 
 # --------------------------------------------------------------------------------------------------

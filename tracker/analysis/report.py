@@ -6,20 +6,25 @@ logging: the service layer loads the data, closes its database scope and calls t
 
 Conventions
 - Calendar: the report covers the local nights `period_start` … `period_end` (inclusive, labelled by
-  the morning they end, see `sleep`). Night metrics arrive as a `NightSeries`; labels outside the
-  period are ignored and missing nights are NaN.
+  the morning they end, see `sleep`), widened to cover every session day:
+  a strap-only person (no nights) is still analysed within sessions, and sessions before the first or
+  after the last recorded night are counted (`sessions_without_nights`), never dropped silently.
+  Night metrics arrive as a `NightSeries`; missing nights are NaN.
 - Session day: the local date of a session's end, where ends before 04:00 count for the previous
   day (a session that ran past midnight is still followed by that night). The first night after a
-  session on day d is the night labelled d + 1 (lag 1), then d + 2, d + 3. Only sessions whose day
-  falls inside the period are analysed.
-- Acute (per session, post − pre): hr_bpm and ln_rmssd use the pre/post capture-window summaries and
-  count only when both windows passed the quality gate; pain, stress and mood use the before/after
-  self-reports and count only when both were given; sbp_mmhg/dbp_mmhg appear only when a cuff supplied
-  them. Rows for "rest" and "massage_minus_rest" appear only when rest sessions exist. BH q across all
-  acute rows. Without rest sessions every statement says the change happened "during your sessions".
-- Nights after: only massage sessions define lag nights and "no session in the 3 days before" control
-  nights (rest sessions are the acute control and are not used here). BH q across metrics × lags; the
-  primary endpoint (default lag-1 nightly lnRMSSD) is judged on its unadjusted p (see `verdicts`).
+  session on day d is the night labelled d + 1 (lag 1), then d + 2, d + 3.
+- Acute (per session, post − pre; `acute`): hr_bpm and ln_rmssd use the pre/post capture-window
+  summaries and count only when both windows passed the quality gate; pain, stress and mood use the
+  before/after self-reports; sbp_mmhg/dbp_mmhg appear only when a cuff supplied them. Rows for "rest"
+  and "massage_minus_rest" appear only when rest sessions exist; statements about massage/rest rows
+  are descriptive ("during your sessions").
+- Claims use within-session evidence only through massage minus rest, and only with ≥ 4 rest sessions
+  comparable in time of day and duration (`acute.compare_rest`); otherwise such a metric reads
+  "cannot tell massage from lying still".
+- Nights after (`nights`, `adjusted`): only massage sessions define lag nights; each lag effect is
+  adjusted for day of week, the night before the session and a slow trend, and tested by permutations
+  that keep weekdays. BH q across metrics × lags; the primary endpoint (default lag-1 nightly lnRMSSD)
+  is judged on its own p (see `verdicts`).
 - Dose-response (exploratory, ≥ 10 massage sessions): the primary metric's deviation on the
   primary-lag night after each massage vs duration (min) and pressure (1–3), Spearman ρ with
   permutation p; and mean deviation by technique.
@@ -36,25 +41,21 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from tracker.analysis.acute import AcuteRow, RestComparison, acute_rows, compare_rest
+from tracker.analysis.adjusted import weekday_permutations
 from tracker.analysis.claims import ACUTE, NIGHTS, ClaimAssessment, assess_claims
-from tracker.analysis.effects import (
-    Baseline,
-    benjamini_hochberg,
-    block_bootstrap_weights,
-    group_difference,
-    night_effects,
-    paired_change,
-    rolling_baseline,
-    spearman_permutation,
-)
+from tracker.analysis.effects import Baseline, rolling_baseline, spearman_permutation
+from tracker.analysis.nights import NightRow
+from tracker.analysis.nights import night_rows as night_rows_of
 from tracker.analysis.sleep import NIGHT_METRICS, NightSeries
-from tracker.analysis.verdicts import Verdict, acute_verdict, night_verdict
+from tracker.analysis.verdicts import Verdict
 from tracker.model import SessionKind
 
 ACUTE_METRICS: tuple[str, ...] = ("hr_bpm", "ln_rmssd", "pain", "stress", "mood")
 BP_METRICS: tuple[str, ...] = ("sbp_mmhg", "dbp_mmhg")
 NIGHT_LAGS: tuple[int, ...] = (1, 2, 3)
 DOSE_RESPONSE_MIN_SESSIONS = 10
+DOSE_RESPONSE_PERMUTATIONS = 2_000  # exploratory: p to about ±0.01 is plenty
 SESSION_DAY_ROLLOVER_H = 4
 _SELF_REPORTS = ("pain", "stress", "mood")
 _UNITS = {
@@ -113,41 +114,6 @@ class ReportInputs:
 
 
 @dataclass(frozen=True, slots=True)
-class AcuteRow:
-    metric: str
-    kind: str  # "massage" | "rest" | "massage_minus_rest"
-    n: int
-    n_available: int
-    mean_change: float | None
-    ci95: tuple[float, float] | None
-    p: float | None
-    q: float | None
-    verdict: Verdict
-    statement: str
-
-
-@dataclass(frozen=True, slots=True)
-class NightRow:
-    metric: str
-    lag: int
-    primary: bool
-    n_massage: int
-    n_control: int
-    n_scored: int
-    difference: float | None
-    difference_z: float | None
-    hedges_g: float | None
-    ci95: tuple[float, float] | None
-    p: float | None
-    q: float | None
-    mde: float | None
-    mde_sd: float | None
-    sessions_needed: int | None  # to reach an MDE of 0.5 SD (smallest worthwhile change)
-    sessions_needed_observed: int | None  # to reach an MDE equal to the observed |difference|
-    verdict: Verdict
-
-
-@dataclass(frozen=True, slots=True)
 class Correlation:
     predictor: str
     n: int
@@ -178,6 +144,8 @@ class Report:
     nights_after: tuple[NightRow, ...]
     claims: tuple[ClaimAssessment, ...]
     dose_response: DoseResponse | None
+    rest: RestComparison | None = None
+    sessions_without_nights: int = 0
 
     def to_dict(self) -> dict[str, object]:
         primary = next((r for r in self.nights_after if r.primary), None)
@@ -187,11 +155,28 @@ class Report:
             "period": {"start": self.period_start.isoformat(), "end": self.period_end.isoformat()},
             "sessions": {"massage": self.n_massage, "rest": self.n_rest},
             "nights": self.n_nights,
+            "design": "observational",
+            "sessions_without_nights": self.sessions_without_nights,
+            "rest_comparison": None
+            if self.rest is None
+            else {
+                "comparable": self.rest.comparable,
+                "usable": self.rest.usable,
+                "start_diff_h": self.rest.start_diff_h,
+                "duration_ratio": self.rest.duration_ratio,
+                "rest_needed": self.rest.rest_needed,
+                "reason": self.rest.reason,
+            },
             "primary_endpoint": {
                 "metric": self.primary_metric,
                 "lag": self.primary_lag,
                 "p_unadjusted": primary.p if primary else None,
                 "verdict": str(primary.verdict) if primary else None,
+                "estimate": primary.adjusted_difference if primary else None,
+                "ci95": primary.ci95 if primary else None,
+                "mde": primary.mde if primary else None,
+                "sessions_needed": primary.sessions_needed if primary else None,
+                "reason": primary.reason if primary else "No nights recorded.",
             },
             "acute": [
                 {
@@ -205,6 +190,12 @@ class Report:
                     "q": r.q,
                     "n_available": r.n_available,
                     "statement": r.statement,
+                    "mde": r.mde,
+                    "sessions_needed": r.sessions_needed,
+                    "more_massage_needed": r.more_massage_needed,
+                    "more_rest_needed": r.more_rest_needed,
+                    "comparable": r.comparable,
+                    "reason": r.reason,
                 }
                 for r in self.acute
             ],
@@ -227,6 +218,10 @@ class Report:
                     "difference_z": r.difference_z,
                     "mde_sd": r.mde_sd,
                     "sessions_needed_observed": r.sessions_needed_observed,
+                    "adjusted_difference": r.adjusted_difference,
+                    "weekday_information": r.weekday_information,
+                    "reason": r.reason,
+                    "statement": r.statement,
                 }
                 for r in self.nights_after
             ],
@@ -293,74 +288,6 @@ def _acute_values(s: SessionInput, metric: str) -> tuple[float, bool]:
     return (post - pre) if gated else math.nan, available
 
 
-def _fmt_ci(ci: tuple[float, float] | None) -> str:
-    return "no interval" if ci is None else f"95% CI {ci[0]:+.2f} to {ci[1]:+.2f}"
-
-
-def _acute_statement(
-    metric: str, kind: str, n: int, mean: float | None, ci: tuple[float, float] | None, has_rest: bool
-) -> str:
-    unit = _UNITS.get(metric, "")
-    if n == 0 or mean is None:
-        return f"No usable sessions for {metric}."
-    if kind == "massage_minus_rest":
-        return (
-            f"Across massage vs rest sessions, the change in {metric} differed by {mean:+.2f} {unit} "
-            f"(massage minus rest; {_fmt_ci(ci)})."
-        )
-    text = (
-        f"During your {kind} sessions, {metric} changed by {mean:+.2f} {unit} on average "
-        f"({_fmt_ci(ci)}; {n} sessions)."
-    )
-    if kind == "massage" and not has_rest:
-        text += " Without rest sessions to compare, this cannot be attributed to massage rather than to resting."
-    return text
-
-
-def _acute_rows(sessions: Sequence[SessionInput], metrics: Sequence[str], has_rest: bool, seed: int) -> list[AcuteRow]:
-    kinds = [s.kind for s in sessions]
-    raw: list[tuple[str, str, int, int, float | None, tuple[float, float] | None, float | None]] = []
-    for mi, metric in enumerate(metrics):
-        vals = [_acute_values(s, metric) for s in sessions]
-        delta = {k: np.array([d for (d, _), kk in zip(vals, kinds) if kk == k]) for k in SessionKind}
-        avail = {k: sum(a for (_, a), kk in zip(vals, kinds) if kk == k) for k in SessionKind}
-        for ki, kind in enumerate((SessionKind.MASSAGE, SessionKind.REST) if has_rest else (SessionKind.MASSAGE,)):
-            pc = paired_change(delta[kind], seed=_seed(seed, 1, mi, ki))
-            raw.append((metric, str(kind), pc.n, avail[kind], pc.mean_change, pc.ci95, pc.p))
-        if has_rest:
-            gd = group_difference(delta[SessionKind.MASSAGE], delta[SessionKind.REST], seed=_seed(seed, 2, mi))
-            raw.append(
-                (
-                    metric,
-                    "massage_minus_rest",
-                    min(gd.n_a, gd.n_b),  # n of the smaller group: the one that limits the comparison
-                    min(avail[SessionKind.MASSAGE], avail[SessionKind.REST]),
-                    gd.difference,
-                    gd.ci95,
-                    gd.p,
-                )
-            )
-    q = benjamini_hochberg([math.nan if r[6] is None else r[6] for r in raw])
-    rows = []
-    for (metric, kind, n, n_av, mean, ci, p), qi in zip(raw, q, strict=True):
-        qv = None if math.isnan(qi) else float(qi)
-        rows.append(
-            AcuteRow(
-                metric=metric,
-                kind=kind,
-                n=n,
-                n_available=n_av,
-                mean_change=mean,
-                ci95=ci,
-                p=p,
-                q=qv,
-                verdict=acute_verdict(metric, n=n, n_available=n_av, ci95=ci, q=qv),
-                statement=_acute_statement(metric, kind, n, mean, ci, has_rest),
-            )
-        )
-    return rows
-
-
 def _night_matrix(nights: NightSeries, start: date, n_days: int) -> np.ndarray:
     y = np.full((len(NIGHT_METRICS), n_days), np.nan)
     idx = np.array([(d - start).days for d in nights.labels], dtype=np.int64)
@@ -388,25 +315,24 @@ def build_report(
         raise ValueError(f"primary_lag must be one of {NIGHT_LAGS}, not {primary_lag!r}")
     zone = ZoneInfo(inputs.timezone)
     start, end = inputs.period_start, inputs.period_end
-    n_days = max(0, (end - start).days + 1)
-
     days = [session_day(s.end_ms, zone) for s in inputs.sessions]
+    # The period covers every session day as well as the nights (a strap-only person has sessions and
+    # no nights; sessions before the first or after the last night are analysed, never dropped).
+    if days:
+        if len(inputs.nights.labels):
+            start, end = min(start, min(days)), max(end, max(days))
+        else:
+            start, end = min(days), max(days)
+    n_days = max(0, (end - start).days + 1)
     in_period = [(s, d) for s, d in zip(inputs.sessions, days, strict=True) if start <= d <= end]
     sessions = [s for s, _ in in_period]
     n_massage = sum(s.kind == SessionKind.MASSAGE for s in sessions)
     n_rest = sum(s.kind == SessionKind.REST for s in sessions)
-    has_rest = n_rest > 0
 
-    # Acute rows.
-    acute_metrics = list(ACUTE_METRICS)
-    for bp in BP_METRICS:
-        if any(
-            w is not None and getattr(w, bp) is not None for s in sessions for w in (s.pre, s.post)
-        ):
-            acute_metrics.append(bp)
-    acute = _acute_rows(sessions, acute_metrics, has_rest, seed)
+    rest = _rest_comparison(sessions, zone)
+    acute = _acute(sessions, rest, seed)
 
-    # Nights after: all metrics share the baseline computation and the bootstrap day indices.
+    # Nights after: the weekday-keeping permutations are drawn once and shared by all metrics and lags.
     y = _night_matrix(inputs.nights, start, n_days)
     n_nights = int(np.isfinite(y).any(axis=0).sum()) if n_days else 0
     massage_day = np.zeros(n_days, dtype=bool)
@@ -415,63 +341,32 @@ def build_report(
             massage_day[(d - start).days] = True
     night_rows: list[NightRow] = []
     baselines: dict[str, Baseline] = {}
-    if n_days > 0:
+    if n_days > 0 and n_nights > 0:
         bl = rolling_baseline(y)
-        boot_w = block_bootstrap_weights(n_days, seed=_seed(seed, 3))
-        effects = []
         for m, name in enumerate(NIGHT_METRICS):
-            b = Baseline(bl.median[m], bl.scale[m], bl.deviation[m], bl.z[m], bl.n_past[m])
-            baselines[name] = b
-            for e in night_effects(
-                y[m], massage_day, lags=NIGHT_LAGS, seed=_seed(seed, 4, m), baseline=b, boot_weights=boot_w
-            ):
-                effects.append((name, int(np.isfinite(y[m]).sum()), e))
-        q = benjamini_hochberg([math.nan if e.p is None else e.p for _, _, e in effects])
-        for (name, n_values, e), qi in zip(effects, q, strict=True):
-            primary = name == primary_metric and e.lag == primary_lag
-            qv = None if math.isnan(qi) else float(qi)
-            night_rows.append(
-                NightRow(
-                    metric=name,
-                    lag=e.lag,
-                    primary=primary,
-                    n_massage=e.n_lag,
-                    n_control=e.n_control,
-                    n_scored=e.n_scored,
-                    difference=e.difference,
-                    difference_z=e.difference_z,
-                    hedges_g=e.hedges_g,
-                    ci95=e.ci95,
-                    p=e.p,
-                    q=qv,
-                    mde=e.mde,
-                    mde_sd=e.mde_sd,
-                    sessions_needed=e.sessions_needed,
-                    sessions_needed_observed=e.sessions_needed_observed,
-                    verdict=night_verdict(
-                        name,
-                        n_values=n_values,
-                        n_scored=e.n_scored,
-                        n_lag=e.n_lag,
-                        n_control=e.n_control,
-                        ci95=e.ci95,
-                        p=e.p,
-                        q=qv,
-                        primary=primary,
-                    ),
-                )
-            )
+            baselines[name] = Baseline(bl.median[m], bl.scale[m], bl.deviation[m], bl.z[m], bl.n_past[m])
+        perms = weekday_permutations(massage_day, start.weekday(), seed=_seed(seed, 3))
+        night_rows = night_rows_of(y, NIGHT_METRICS, baselines, perms, lags=NIGHT_LAGS,
+                                   primary_metric=primary_metric, primary_lag=primary_lag)  # fmt: skip
+    sessions_without_nights = 0
+    for s, d in in_period:
+        if s.kind == SessionKind.MASSAGE:
+            i = (d - start).days
+            if not np.isfinite(y[:, i + 1 : i + 1 + len(NIGHT_LAGS)]).any():
+                sessions_without_nights += 1
 
-    # Claims: the acute row that can speak for massage, and nights at the primary lag.
+    # Claims: within-session evidence speaks for massage only through massage minus rest, with
+    # enough comparable rest sessions; otherwise "cannot tell massage from lying still".
     verdicts: dict[tuple[str, str], Verdict] = {}
-    acute_kind = "massage_minus_rest" if has_rest else "massage"
     for r in acute:
-        if r.kind == acute_kind:
+        if rest.usable and r.kind == "massage_minus_rest":
             verdicts[(ACUTE, r.metric)] = r.verdict
+        elif not rest.usable and r.kind == "massage":
+            verdicts[(ACUTE, r.metric)] = Verdict.NOT_MEASURED if r.verdict is Verdict.NOT_MEASURED else Verdict.NEEDS_REST
     for r in night_rows:
         if r.lag == primary_lag:
             verdicts[(NIGHTS, r.metric)] = r.verdict
-    claims = assess_claims(verdicts, has_rest_controls=has_rest, night_lag=primary_lag)
+    claims = assess_claims(verdicts, rest=rest, night_lag=primary_lag)
 
     dose = _dose_response(in_period, baselines.get(primary_metric), start, primary_metric, primary_lag, seed)
 
@@ -489,7 +384,35 @@ def build_report(
         nights_after=tuple(night_rows),
         claims=claims,
         dose_response=dose,
+        rest=rest,
+        sessions_without_nights=sessions_without_nights,
     )
+
+
+def _local_start_h(s: SessionInput, zone: ZoneInfo) -> float:
+    local = datetime.fromtimestamp(s.start_ms / 1000, tz=zone)
+    return local.hour + local.minute / 60.0
+
+
+def _rest_comparison(sessions: Sequence[SessionInput], zone: ZoneInfo) -> RestComparison:
+    ms = [s for s in sessions if s.kind == SessionKind.MASSAGE]
+    rs = [s for s in sessions if s.kind == SessionKind.REST]
+    return compare_rest([_local_start_h(s, zone) for s in ms], [s.duration_min for s in ms],
+                        [_local_start_h(s, zone) for s in rs], [s.duration_min for s in rs])  # fmt: skip
+
+
+def _acute(sessions: Sequence[SessionInput], rest: RestComparison, seed: int) -> list[AcuteRow]:
+    metrics = list(ACUTE_METRICS)
+    for bp in BP_METRICS:
+        if any(w is not None and getattr(w, bp) is not None for s in sessions for w in (s.pre, s.post)):
+            metrics.append(bp)
+    deltas: dict[str, dict[str, np.ndarray]] = {}
+    available: dict[str, dict[str, int]] = {}
+    for metric in metrics:
+        vals = [(_acute_values(s, metric), str(s.kind)) for s in sessions]
+        deltas[metric] = {k: np.array([d for (d, _), kk in vals if kk == k]) for k in ("massage", "rest")}
+        available[metric] = {k: sum(a for (_, a), kk in vals if kk == k) for k in ("massage", "rest")}
+    return acute_rows(deltas, available, rest, lambda mi, ki: _seed(seed, 1, mi, ki))
 
 
 def _dose_response(
@@ -513,7 +436,7 @@ def _dose_response(
     pressure = np.array([_f(s.pressure) for s, _ in massages])
     corr = []
     for k, (name, x) in enumerate((("duration_min", duration), ("pressure", pressure))):
-        rc = spearman_permutation(x, outcome, seed=_seed(seed, 5, k))
+        rc = spearman_permutation(x, outcome, seed=_seed(seed, 5, k), n_perm=DOSE_RESPONSE_PERMUTATIONS)
         corr.append(Correlation(predictor=name, n=rc.n, rho=rc.rho, p=rc.p))
     groups: dict[str, list[float]] = {}
     for (s, _), o in zip(massages, outcome, strict=True):

@@ -15,6 +15,12 @@ Five verdicts, decided from numbers already computed by `effects`:
   improvements; higher lnRMSSD, mood, total sleep, efficiency, deep and REM minutes are improvements.
 - "no clear change": enough data, but the rules above are not met. This is not "no effect": the report
   shows the CI and the minimum detectable effect next to it.
+- "cannot separate from day of week" (nights): the sessions' weekdays leave too few weekday-matched
+  nights without a massage (see `adjusted`); the advice is to vary the day.
+- "cannot tell massage from lying still" (claims): the only evidence is change within sessions and
+  there are not enough rest sessions comparable in time of day and duration (see `report`).
+Acute rows also need a test that can reach significance at all: an exact sign-flip test with n ≤ 5
+cannot give p < 0.05 (smallest p = 2/2ⁿ), so such rows read "not enough data".
 
 `combine_verdicts` merges the verdicts of several metrics into one claim verdict (rule in its docstring).
 """
@@ -32,6 +38,10 @@ class Verdict(enum.StrEnum):
     NO_CLEAR_CHANGE = "no clear change"
     NOT_ENOUGH_DATA = "not enough data"
     NOT_MEASURED = "not measured"
+    # Night rows: every session's weekday leaves too few same-weekday nights without a massage.
+    CANNOT_SEPARATE_WEEKDAY = "cannot separate from day of week"
+    # Claims resting on within-session change without enough comparable rest sessions.
+    NEEDS_REST = "cannot tell massage from lying still"
 
 
 # +1: higher is better; −1: lower is better.
@@ -85,14 +95,16 @@ def acute_verdict(
     q: float | None,
     min_sessions: int = MIN_SESSIONS,
     q_max: float = ACUTE_Q_MAX,
+    reachable: bool = True,
 ) -> Verdict:
     """Verdict of a mean within-session change (or a massage-minus-rest difference).
 
-    `n` = sessions that passed the quality gate; `n_available` = sessions with any value for the metric.
+    `n` = sessions that passed the quality gate; `n_available` = sessions with any value for the metric;
+    `reachable` = False when the exact test cannot give p < q_max with this n (e.g. sign flip, n ≤ 5).
     """
     if n_available == 0:
         return Verdict.NOT_MEASURED
-    if n < min_sessions:
+    if n < min_sessions or not reachable:
         return Verdict.NOT_ENOUGH_DATA
     if _ci_excludes_zero(ci95) and _finite(q) and q < q_max:  # type: ignore[operator]
         return _direction(metric, ci95)  # type: ignore[arg-type]
@@ -114,12 +126,18 @@ def night_verdict(
     min_scored_nights: int = MIN_SCORED_NIGHTS,
     q_max: float = NIGHTS_Q_MAX,
     primary_p_max: float = PRIMARY_P_MAX,
+    separable: bool = True,
+    reachable: bool = True,
 ) -> Verdict:
-    """Verdict of a lag-ℓ vs control contrast. `n_values` = nights with any value for the metric."""
+    """Verdict of an adjusted lag-ℓ effect. `n_values` = nights with any value for the metric;
+    `separable` = False when the sessions' weekdays leave no weekday-matched comparison;
+    `reachable` = False when the weekday-keeping permutations are too few for p < the limit."""
     if n_values == 0:
         return Verdict.NOT_MEASURED
     if n_lag < min_sessions or n_control < min_sessions or n_scored < min_scored_nights:
         return Verdict.NOT_ENOUGH_DATA
+    if not separable or not reachable:
+        return Verdict.CANNOT_SEPARATE_WEEKDAY
     test = p if primary else q
     limit = primary_p_max if primary else q_max
     if _ci_excludes_zero(ci95) and _finite(test) and test < limit:  # type: ignore[operator]
@@ -134,7 +152,8 @@ def combine_verdicts(verdicts: Iterable[Verdict]) -> Verdict:
     - some metric "improved" and another "worsened" → "no clear change" (conflicting evidence);
     - otherwise any "improved" → "improved", any "worsened" → "worsened" (each such metric already
       passed its CI and multiplicity rule);
-    - otherwise any "no clear change" → "no clear change"; else "not enough data".
+    - otherwise the first present of "no clear change", "cannot separate from day of week", "cannot
+      tell massage from lying still", else "not enough data".
     """
     vs = set(verdicts)
     vs.discard(Verdict.NOT_MEASURED)
@@ -142,7 +161,8 @@ def combine_verdicts(verdicts: Iterable[Verdict]) -> Verdict:
         return Verdict.NOT_MEASURED
     if Verdict.IMPROVED in vs and Verdict.WORSENED in vs:
         return Verdict.NO_CLEAR_CHANGE
-    for v in (Verdict.IMPROVED, Verdict.WORSENED, Verdict.NO_CLEAR_CHANGE):
+    for v in (Verdict.IMPROVED, Verdict.WORSENED, Verdict.NO_CLEAR_CHANGE, Verdict.CANNOT_SEPARATE_WEEKDAY,
+              Verdict.NEEDS_REST):  # fmt: skip
         if v in vs:
             return v
     return Verdict.NOT_ENOUGH_DATA

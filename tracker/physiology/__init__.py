@@ -11,6 +11,9 @@ Layers, each reusing the one below:
   * hypnogram — a 30-s-epoch night that realises those stage minutes exactly.
   * beats    — 1-s HR / lnRMSSD targets and RR intervals that realise the nightly values.
   * simulation — `simulate()` → `Simulation`, the per-person façade with lazy, cached beats.
+  * scenarios — many people in the situations users are really in (trend, missing and artefact nights,
+               sessions on one weekday or after bad nights, rest sessions at another time of day), as
+               report inputs, for the calibration tests and benchmarks/calibration.py.
 
 Conventions: UTC epoch ms everywhere; nights labelled by the local date of the morning they end; local
 days in `spec.tz` (DST-correct); RR in 1/1024-s ticks with rr_ms = ticks·1000/1024.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tracker.analysis.acute import RestComparison, compare_rest
 from tracker.analysis.claims import (
     ACUTE,
     CLAIMS,
@@ -51,12 +52,17 @@ def test_claim_metric_mapping() -> None:
     assert {r.label() for r in _claim("heart").metrics} == {"acute.hr_bpm", "nights.resting_hr_bpm"}
     assert {r.metric for r in _claim("pain").metrics} == {"pain"}
     assert {r.metric for r in _claim("mood").metrics} == {"mood"}
-    for key in ("immunity", "circulation", "posture", "flexibility", "energy"):
+    # Only constructs actually measured: a mood rating is not depression, a stress rating not anxiety.
+    for key in ("immunity", "circulation", "posture", "flexibility", "energy", "depression", "anxiety"):
         assert _claim(key).metrics == ()
+    assert "mood rating is not" in _claim("depression").unmeasured_reason
+    assert "cardiovascular health is not measured" in _claim("heart").tested_as
+    for c in CLAIMS:
+        assert (c.tested_as is not None) == bool(c.metrics)
 
 
 def test_unmeasurable_claims_are_listed_not_dropped() -> None:
-    out = assess_claims({}, has_rest_controls=False)
+    out = assess_claims({})
     assert len(out) == len(CLAIMS)
     assert all(a.verdict is Verdict.NOT_MEASURED for a in out)
     bp = next(a for a in out if a.claim == _claim("blood_pressure").claim)
@@ -65,21 +71,37 @@ def test_unmeasurable_claims_are_listed_not_dropped() -> None:
 
 
 def test_blood_pressure_is_measured_when_bp_rows_exist() -> None:
-    out = assess_claims({(ACUTE, "sbp_mmhg"): Verdict.NO_CLEAR_CHANGE}, has_rest_controls=False)
+    out = assess_claims({(ACUTE, "sbp_mmhg"): Verdict.NO_CLEAR_CHANGE})
     bp = next(a for a in out if a.claim == _claim("blood_pressure").claim)
     assert bp.verdict is Verdict.NO_CLEAR_CHANGE
 
 
-def test_explanations_say_during_your_sessions_without_rest_controls() -> None:
-    v = {(ACUTE, "hr_bpm"): Verdict.IMPROVED, (NIGHTS, "resting_hr_bpm"): Verdict.NO_CLEAR_CHANGE}
-    heart = next(a for a in assess_claims(v, has_rest_controls=False) if "heart rate" in a.claim.lower())
-    assert heart.verdict is Verdict.IMPROVED
+def _rest(n: int, start_h: float) -> RestComparison:
+    return compare_rest([17.0] * 8, [60.0] * 8, [start_h] * n, [60.0] * n)
+
+
+def test_without_comparable_rest_claims_cannot_tell_massage_from_lying_still() -> None:
+    v = {(ACUTE, "hr_bpm"): Verdict.NEEDS_REST, (NIGHTS, "resting_hr_bpm"): Verdict.NOT_ENOUGH_DATA}
+    heart = next(a for a in assess_claims(v, rest=_rest(0, 17.0)) if a.claim == _claim("heart").claim)
+    assert heart.verdict is Verdict.NEEDS_REST
     assert "during your sessions" in heart.explanation
-    assert "lying still" in heart.explanation or "rest and posture" in heart.explanation  # literature
-    with_rest = next(a for a in assess_claims(v, has_rest_controls=True) if "heart rate" in a.claim.lower())
+    assert "log 4 rest sessions" in heart.reason and heart.rest_sessions_needed == 4
+    assert "attributable" not in heart.explanation
+    # Rest sessions at bedtime are not comparable with 17:00 massages: the reason says which way.
+    late = _rest(6, 22.5)
+    assert not late.comparable and not late.usable
+    assert "5.5 h later" in late.reason
+    late_heart = next(a for a in assess_claims(v, rest=late) if a.claim == _claim("heart").claim)
+    assert "5.5 h later" in late_heart.reason
+    ok = _rest(5, 18.0)
+    assert ok.comparable and ok.usable and ok.rest_needed == 0
+    with_rest = next(a for a in assess_claims({(ACUTE, "hr_bpm"): Verdict.NO_CLEAR_CHANGE}, rest=ok)
+                     if a.claim == _claim("heart").claim)  # fmt: skip
     assert "massage minus your rest sessions" in with_rest.explanation
     d = heart.to_dict()
-    assert set(d) == {"claim", "source", "metrics", "verdict", "explanation"}
+    assert {"claim", "source", "metrics", "verdict", "explanation", "tested_as", "reason"} <= set(d)
+    short = compare_rest([17.0] * 8, [60.0] * 8, [17.0] * 5, [30.0] * 5)
+    assert not short.comparable and "50 % shorter" in short.reason
 
 
 @pytest.mark.parametrize(
@@ -92,6 +114,9 @@ def test_explanations_say_during_your_sessions_without_rest_controls() -> None:
         ([Verdict.NO_CLEAR_CHANGE, Verdict.IMPROVED], Verdict.IMPROVED),
         ([Verdict.WORSENED, Verdict.NOT_ENOUGH_DATA], Verdict.WORSENED),
         ([Verdict.IMPROVED, Verdict.WORSENED], Verdict.NO_CLEAR_CHANGE),
+        ([Verdict.NEEDS_REST, Verdict.NOT_ENOUGH_DATA], Verdict.NEEDS_REST),
+        ([Verdict.NEEDS_REST, Verdict.CANNOT_SEPARATE_WEEKDAY], Verdict.CANNOT_SEPARATE_WEEKDAY),
+        ([Verdict.NEEDS_REST, Verdict.IMPROVED], Verdict.IMPROVED),
     ],
 )
 def test_combine_verdicts(verdicts: list[Verdict], expected: Verdict) -> None:
@@ -127,3 +152,11 @@ def test_verdicts_never_overclaim() -> None:
     short = dict(kw, n_scored=13)
     assert night_verdict("tst_min", p=0.01, q=0.01, primary=True, **short) is Verdict.NOT_ENOUGH_DATA
     assert night_verdict("tst_min", p=None, q=None, primary=True, **dict(kw, n_values=0)) is Verdict.NOT_MEASURED
+    # Weekday and massage inseparable: a named verdict, never a call.
+    assert night_verdict("tst_min", p=0.001, q=0.001, primary=True, separable=False, **kw) is (
+        Verdict.CANNOT_SEPARATE_WEEKDAY
+    )
+    # An exact test that cannot reach p < 0.05 (sign flip, n = 5) is "not enough data".
+    assert acute_verdict("pain", n=5, n_available=5, ci95=(-3.0, -1.0), q=0.01, reachable=False) is (
+        Verdict.NOT_ENOUGH_DATA
+    )

@@ -10,23 +10,20 @@ from scipy import stats
 
 from tracker.analysis.effects import (
     benjamini_hochberg,
-    block_bootstrap_weights,
     control_mask,
     group_difference,
     hedges_g,
     hedges_j,
     label_permutation_p,
     lag_masks,
-    mde_sd,
-    night_effects,
     paired_change,
     rolling_baseline,
-    sessions_needed,
     sign_flip_p,
     spearman_permutation,
     t_interval,
     welch_interval,
 )
+from tracker.analysis.adjusted import adjusted_effects, set_aside_artefacts, weekday_permutations
 from tracker.analysis.verdicts import Verdict, night_verdict
 
 # --- acute ----------------------------------------------------------------------------------------
@@ -95,20 +92,6 @@ def test_hedges_g_formula() -> None:
     assert hedges_g(x, y) == pytest.approx(-0.910840, abs=1e-6)
 
 
-@pytest.mark.parametrize(
-    ("n_days", "k", "expected"), [(60, 4, 1.45), (60, 8, 1.06), (90, 12, 0.87), (120, 16, 0.75), (180, 24, 0.61)]
-)
-def test_mde_table_from_science_md(n_days: int, k: int, expected: float) -> None:
-    assert round(mde_sd(k, n_days - k), 2) == expected
-
-
-def test_sessions_needed() -> None:
-    # (2.8/0.5)²·(1 + 8/52) = 36.18 → 37 lag nights, 8 already → 29 more.
-    assert sessions_needed(0.5, 8, 52) == 29
-    assert sessions_needed(5.0, 8, 52) == 0
-    assert sessions_needed(0.0, 8, 52) is None
-
-
 # --- nights -------------------------------------------------------------------------------------------
 
 
@@ -136,12 +119,6 @@ def test_lag_and_control_masks() -> None:
     assert np.flatnonzero(~control_mask(md)).tolist() == [3, 4, 5]
 
 
-def test_block_bootstrap_weights_rows_sum_to_days() -> None:
-    w = block_bootstrap_weights(100, seed=0, n_boot=50)
-    assert w.shape == (50, 100)
-    assert (w.sum(axis=1) == 100).all()
-
-
 def _ar1(rng: np.random.Generator, n_people: int, n_days: int, phi: float) -> np.ndarray:
     e = rng.normal(size=(n_people, n_days))
     y = np.empty_like(e)
@@ -162,75 +139,73 @@ def _session_days(rng: np.random.Generator, n_people: int, n_days: int, k: int) 
     return md
 
 
+def _adjusted(y: np.ndarray, md: np.ndarray, seed: int, lags=(1,)):  # type: ignore[no-untyped-def]
+    return adjusted_effects(y, weekday_permutations(md, 0, seed=seed), lags=lags)
+
+
+def _verdict(metric: str, e, primary: bool = True) -> Verdict:  # type: ignore[no-untyped-def]
+    return night_verdict(metric, n_values=e.n_rows, n_scored=e.n_rows, n_lag=e.n_lag, n_control=e.n_other,
+                         ci95=e.ci95, p=e.p, q=e.p, primary=primary, separable=e.separable,
+                         reachable=e.reachable)  # fmt: skip
+
+
 def test_planted_lag1_effect_is_found_with_right_sign_and_covering_ci() -> None:
     rng = np.random.default_rng(7)
     n_days, true_effect = 150, 0.30  # 2 SD of the 0.15 night-to-night noise
     md = _session_days(rng, 1, n_days, 20)[0]
     y = 3.8 + 0.15 * _ar1(rng, 1, n_days, 0.4)[0]
     y[1:][md[:-1]] += true_effect
-    lag1, lag2, _ = night_effects(y, md, seed=0)
-    assert lag1.difference == pytest.approx(true_effect, abs=0.1)
-    assert lag1.ci95[0] <= true_effect <= lag1.ci95[1]
-    assert lag1.ci95[0] > 0
-    assert lag1.hedges_g > 1
+    lag1, lag2 = _adjusted(y, md, 0, lags=(1, 2))
+    assert lag1.estimate == pytest.approx(true_effect, abs=0.1)
+    assert 0 < lag1.ci95[0] <= true_effect <= lag1.ci95[1]
     assert lag1.p < 0.05
-    v = night_verdict(
-        "ln_rmssd_night", n_values=n_days, n_scored=lag1.n_scored, n_lag=lag1.n_lag,
-        n_control=lag1.n_control, ci95=lag1.ci95, p=lag1.p, q=lag1.p, primary=True,
-    )  # fmt: skip
-    assert v is Verdict.IMPROVED
-    # Same planted rise in resting HR is a worsening.
-    v_hr = night_verdict(
-        "resting_hr_bpm", n_values=n_days, n_scored=lag1.n_scored, n_lag=lag1.n_lag,
-        n_control=lag1.n_control, ci95=lag1.ci95, p=lag1.p, q=lag1.p, primary=False,
-    )  # fmt: skip
-    assert v_hr is Verdict.WORSENED
-    assert lag2.ci95[0] < 0 < lag2.ci95[1] or abs(lag2.difference) < 0.1
+    assert _verdict("ln_rmssd_night", lag1) is Verdict.IMPROVED
+    assert _verdict("resting_hr_bpm", lag1, primary=False) is Verdict.WORSENED  # a rise in resting HR
+    assert lag2.ci95[0] < 0 < lag2.ci95[1] or abs(lag2.estimate) < 0.1
 
 
-def test_null_effect_primary_endpoint_false_calls_at_most_5_percent() -> None:
+def test_weekday_permutations_keep_each_weekday_count() -> None:
+    md = np.zeros(70, dtype=bool)
+    md[[5, 12, 19, 3, 41]] = True  # three Saturdays (day 0 = Monday), a Thursday, a Sunday
+    perms = weekday_permutations(md, 0, seed=1, n_perm=200)
+    wd = np.arange(70) % 7
+    for w in range(7):
+        assert (perms.permuted[:, wd == w].sum(axis=1) == md[wd == w].sum()).all()
+    assert perms.log10_arrangements == pytest.approx(math.log10(math.comb(10, 3) * 10 * 10))
+
+
+def test_null_effect_primary_endpoint_false_calls_at_most_5_percent_and_p_agrees_with_ci() -> None:
     n_people, n_days, k = 300, 60, 8
     rng = np.random.default_rng(2024)
     y = 3.8 + 0.15 * _ar1(rng, n_people, n_days, 0.4)
     md = _session_days(rng, n_people, n_days, k)
-    # The bootstrap weights do not depend on the data: share them across people.
-    w = block_bootstrap_weights(n_days, seed=0)
     calls = 0
     for i in range(n_people):
-        (e,) = night_effects(y[i], md[i], lags=(1,), seed=i, boot_weights=w)
-        v = night_verdict(
-            "ln_rmssd_night", n_values=n_days, n_scored=e.n_scored, n_lag=e.n_lag,
-            n_control=e.n_control, ci95=e.ci95, p=e.p, q=e.p, primary=True,
-        )  # fmt: skip
-        calls += v in (Verdict.IMPROVED, Verdict.WORSENED)
+        (e,) = _adjusted(y[i], md[i], i)
+        calls += _verdict("ln_rmssd_night", e) in (Verdict.IMPROVED, Verdict.WORSENED)
+        assert (e.p < 0.05) == (e.ci95[0] > 0 or e.ci95[1] < 0)
     assert calls / n_people <= 0.05, calls
 
 
-def test_bootstrap_ci_coverage_is_close_to_nominal() -> None:
-    # The moving-block percentile interval runs slightly narrow (≈ 92 % in this setting); guard against worse.
-    n_people, n_days, effect = 150, 150, 1.5
-    rng = np.random.default_rng(11)
-    y = _ar1(rng, n_people, n_days, 0.4)
-    md = _session_days(rng, n_people, n_days, 20)
-    y[:, 1:] += effect * md[:, :-1]
-    w = block_bootstrap_weights(n_days, seed=0)
-    covered = 0
-    for i in range(n_people):
-        (e,) = night_effects(y[i], md[i], lags=(1,), seed=i, boot_weights=w)
-        covered += e.ci95[0] <= effect <= e.ci95[1]
-    assert covered / n_people >= 0.85
+def test_artefact_nights_are_set_aside() -> None:
+    rng = np.random.default_rng(3)
+    y = 3.8 + 0.15 * _ar1(rng, 1, 90, 0.6)[0]
+    y[[20, 50]] += [1.2, -1.0]
+    base = np.hstack([(np.arange(90)[:, None] % 7 == np.arange(7)).astype(float), np.linspace(-1, 1, 90)[:, None]])
+    out = set_aside_artefacts(y, base)
+    assert np.isnan(out[[20, 50]]).all()
+    assert np.isnan(out).sum() <= 4  # real nights are kept
 
 
-def test_circular_shift_p_floor_and_unscored_inputs() -> None:
+def test_unscored_inputs_and_a_weekday_locked_schedule() -> None:
+    md = np.zeros(84, dtype=bool)
+    md[5::7] = True  # every Saturday
+    (none,) = _adjusted(np.full(84, np.nan), md, 0)
+    assert none.estimate is None and none.ci95 is None and none.p is None
     rng = np.random.default_rng(0)
-    md = np.zeros(60, dtype=bool)
-    md[[10, 20, 30, 40, 50]] = True
-    y = rng.normal(size=60)
-    y[1:][md[:-1]] += 50.0  # overwhelming effect: only the observed labelling is this extreme
-    (e,) = night_effects(y, md, lags=(1,), seed=0)
-    assert e.p == pytest.approx(1 / (1 + 47))  # offsets 7..53
-    (none,) = night_effects(np.full(60, np.nan), md, lags=(1,), seed=0)
-    assert none.n_scored == 0 and none.difference is None and none.ci95 is None and none.p is None
+    (e,) = _adjusted(rng.normal(size=84), md, 0)
+    assert not e.separable and e.weekday_information < 2
+    assert _verdict("ln_rmssd_night", e) is Verdict.CANNOT_SEPARATE_WEEKDAY
 
 
 def test_spearman_permutation() -> None:

@@ -24,12 +24,12 @@ from tracker.model import SessionKind
 TZ = "Europe/Berlin"
 START = date(2024, 1, 1)
 TOP_KEYS = {"person", "timezone", "period", "sessions", "nights", "primary_endpoint", "acute", "nights_after", "claims"}
-ACUTE_KEYS = {"metric", "kind", "n", "mean_change", "ci95", "p", "verdict"}
+ACUTE_KEYS = {"metric", "kind", "n", "mean_change", "ci95", "p", "q", "verdict", "mde", "sessions_needed", "reason"}
 NIGHT_KEYS = {
     "metric", "lag", "n_massage", "n_control", "difference", "hedges_g", "ci95", "p", "q", "mde",
-    "sessions_needed", "verdict",
+    "sessions_needed", "verdict", "primary", "adjusted_difference", "weekday_information", "reason", "statement",
 }  # fmt: skip
-CLAIM_KEYS = {"claim", "source", "metrics", "verdict", "explanation"}
+CLAIM_KEYS = {"claim", "source", "metrics", "verdict", "explanation", "tested_as", "reason", "rest_sessions_needed"}
 NIGHT_PARAMS = {
     "ln_rmssd_night": (3.8, 0.15),
     "resting_hr_bpm": (55.0, 3.0),
@@ -124,6 +124,13 @@ def test_json_shape_and_no_nan() -> None:
     assert all(CLAIM_KEYS <= set(c) for c in d["claims"])
     assert sum(r.get("primary", False) for r in d["nights_after"]) == 1
     assert d["dose_response"] is not None
+    primary = next(r for r in d["nights_after"] if r["primary"])
+    pe = d["primary_endpoint"]
+    assert pe["estimate"] == primary["adjusted_difference"] and pe["ci95"] == primary["ci95"]
+    assert pe["p_unadjusted"] == primary["p"] and pe["mde"] == primary["mde"] and pe["reason"]
+    assert d["design"] == "observational" and d["sessions_without_nights"] == 0
+    assert d["rest_comparison"]["usable"] is False and d["rest_comparison"]["rest_needed"] == 4
+    assert all(r["reason"] for r in d["acute"]) and all(r["reason"] for r in d["nights_after"])
 
 
 def test_wording_without_rest_controls_and_rows_with_them() -> None:
@@ -131,7 +138,7 @@ def test_wording_without_rest_controls_and_rows_with_them() -> None:
     hr = next(r for r in d["acute"] if r["metric"] == "hr_bpm")
     assert hr["verdict"] == "improved" and hr["mean_change"] < 0
     assert "During your massage sessions" in hr["statement"]
-    assert "cannot be attributed to massage" in hr["statement"]
+    assert "it is not a massage effect" in hr["statement"]
     mood = next(r for r in d["acute"] if r["metric"] == "mood")
     assert mood["n"] == 0 and mood["verdict"] == "not enough data" and mood["mean_change"] is None
     stress_claim = next(c for c in d["claims"] if c["claim"].startswith("Reduced stress"))
