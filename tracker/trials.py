@@ -135,7 +135,7 @@ class Trials:
             for w, _s, kind, start in plan
         ]
         self._sessions.create_all(info.id, fields, user_id=user_id, also=store)
-        logger.info("planned trial %s for person %s: %d weeks, slots %s", trial_id[0], info.id, weeks, slots)
+        logger.debug("planned trial %s for person %s: %d weeks, slots %s", trial_id[0], info.id, weeks, slots)
         return self.show(info.id, user_id=user_id, analyse=False) or {}
 
     def _check_no_running_trial(self, person_id: int, now_ms: int) -> None:
@@ -195,7 +195,7 @@ class Trials:
             if trial is None:
                 return None
             allocs = list(db.scalars(sa.select(TrialAllocation).where(TrialAllocation.trial_id == trial.id)
-                                     .order_by(TrialAllocation.week, TrialAllocation.slot)))  # fmt: skip
+                                     .order_by(TrialAllocation.week, TrialAllocation.planned_start_ms)))  # fmt: skip
             devs = list(db.scalars(sa.select(TrialDeviation).where(TrialDeviation.trial_id == trial.id)
                                    .order_by(TrialDeviation.recorded_ms, TrialDeviation.id)))  # fmt: skip
             trial_data = {c.name: getattr(trial, c.name) for c in Trial.__table__.columns}
