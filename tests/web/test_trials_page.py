@@ -1,0 +1,56 @@
+"""The fair-test page: planning a trial through the form (CSRF, 4xx with messages) and showing its state."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tracker.bootstrap import Tracker
+from tracker.people import PersonInfo
+
+from .conftest import csrf_token, sign_in
+
+FORM = {"slot1": "Tue 18:00", "slot2": "Fri 18:00", "weeks": "6", "minutes": "45", "start": "2027-03-02"}
+
+
+def test_plan_a_trial_through_the_form(ana_client: FlaskClient, tracker: Tracker, ana: PersonInfo) -> None:
+    page = ana_client.get("/trial").get_data(as_text=True)
+    assert "Plan a trial" in page and "Trial 1" not in page
+    assert 'href="/trial?person=' in ana_client.get("/sessions").get_data(as_text=True)  # linked from Sessions
+    response = ana_client.post(f"/trial?person={ana.id}", data=FORM)
+    assert response.status_code == 302
+    page = ana_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Trial 1" in page and "matches the seed" in page and "45 minutes each" in page
+    assert page.count("<tr><td>") == 12 and "2027-03-02T18:00:00+01:00" in page
+    assert "No complete week has nightly lnRMSSD measured" in page
+    shown = tracker.trials.show(ana.id)
+    assert shown is not None and len(tracker.sessions.list(ana.id)) == 12
+    # The same plan again clashes with the trial that is still planned: 409 with the reason, nothing stored.
+    again = ana_client.post(f"/trial?person={ana.id}", data=FORM)
+    assert again.status_code == 409 and "still has sessions planned" in again.get_data(as_text=True)
+    assert len(tracker.sessions.list(ana.id)) == 12
+
+
+def test_bad_input_is_a_400_with_its_message_and_stores_nothing(ana_client: FlaskClient, tracker: Tracker,
+                                                                ana: PersonInfo) -> None:  # fmt: skip
+    for change, message in (({"slot2": "Tue 20:00"}, "different weekdays"), ({"weeks": "many"}, "weeks must be a whole number"),
+                            ({"slot1": "Someday"}, "is not like"), ({"start": "2020-01-07"}, "must be in the future"),
+                            ({"start": "tomorrow"}, "is not a date"), ({"minutes": "5"}, "minutes must be 10-240")):  # fmt: skip
+        response = ana_client.post(f"/trial?person={ana.id}", data={**FORM, **change})
+        body = response.get_data(as_text=True)
+        assert response.status_code == 400, change
+        assert message in body and 'role="alert"' in body
+    assert tracker.sessions.list(ana.id) == [] and tracker.trials.show(ana.id) is None
+
+
+def test_another_accounts_person_is_not_found(ana_client: FlaskClient, bo: PersonInfo, tracker: Tracker) -> None:
+    assert ana_client.post(f"/trial?person={bo.id}", data=FORM).status_code == 404
+    assert tracker.trials.show(bo.id) is None
+
+
+def test_the_form_needs_its_csrf_token(csrf_app: Flask, tracker: Tracker, ana: PersonInfo) -> None:
+    client = sign_in(csrf_app.test_client(), "ana", with_csrf=True)
+    assert client.post(f"/trial?person={ana.id}", data={**FORM, "csrf_token": "forged"}).status_code == 403
+    assert tracker.trials.show(ana.id) is None
+    ok = client.post(f"/trial?person={ana.id}", data={**FORM, "csrf_token": csrf_token(client, "/trial")})
+    assert ok.status_code == 302 and tracker.trials.show(ana.id) is not None
