@@ -151,6 +151,31 @@ class Trials:
         if pending is not None:
             raise Conflict(f"trial {pending} still has sessions planned: finish or cancel them first")
 
+    def stop(self, person: str | int, reason: str, *, user_id: int | None = None) -> dict[str, Any]:
+        """End the person's trial early: cancel its sessions still planned, and record why."""
+        info = self._people.get(person, user_id=user_id)
+        if not reason.strip():
+            raise UserError("say why the trial stops (--reason)")
+        now_ms = self._clock.now_ms()
+        with self._db.begin() as db:
+            trial = db.scalar(sa.select(Trial).where(Trial.person_id == info.id, Trial.status == "active")
+                              .order_by(Trial.id.desc()).limit(1))  # fmt: skip
+            if trial is None:
+                raise NotFound(f"{info.name} has no active trial")
+            trial.status = "stopped"  # first: the cancellations below are the stop, not separate skips
+            pending = list(db.scalars(
+                sa.select(TrialAllocation).join(MassageSession, MassageSession.id == TrialAllocation.session_id)
+                .where(TrialAllocation.trial_id == trial.id, MassageSession.status == str(SessionStatus.PLANNED))
+                .order_by(TrialAllocation.week, TrialAllocation.planned_start_ms)))  # fmt: skip
+            week = pending[0].week if pending else trial.weeks
+            db.add(TrialDeviation(trial_id=trial.id, week=week, slot=pending[0].slot if pending else 0, session_id=None,
+                                  kind="stopped", reason=f"trial stopped, {len(pending)} planned sessions cancelled: "
+                                  f"{reason.strip()}", recorded_ms=now_ms))  # fmt: skip
+            session_ids = [a.session_id for a in pending if a.session_id is not None]
+        for session_id in session_ids:  # through the service, so the planner removes their captures and jobs
+            self._sessions.cancel(session_id, user_id=user_id)
+        return self.show(info.id, user_id=user_id, analyse=False) or {}
+
     # -- deviations -------------------------------------------------------------------------------
 
     def on_session_change(self, info: SessionInfo, what: str) -> None:
@@ -292,6 +317,13 @@ class Trials:
             "weeks_needed_for_a_result": MIN_WEEKS_FOR_ALPHA,
             "outcomes": [r.to_dict() for r in results],
         }  # fmt: skip
+
+    def endpoint_history(self, person: str | int, *, user_id: int | None = None) -> dict[str, Any]:
+        """The primary endpoint's recorded history (read only) and its one-line note."""
+        info = self._people.get(person, user_id=user_id)
+        with self._db() as db:
+            entries = endpoints.history(db, info.id)
+        return {"note": endpoints.describe(entries, info.tz), "history": [e.to_dict(info.tz) for e in entries]}
 
     # -- the report hook --------------------------------------------------------------------------
 

@@ -30,7 +30,8 @@ def _int(form_value: str, name: str) -> int:
 def _page(values: dict[str, str], error: str | None = None, status: int = 200) -> tuple[str, int]:
     person = selected_person()
     trial = services().trials.show(person.id, user_id=user_id()) if person else None
-    return render_template("trial.html", person=person, trial=trial, values=values, error=error,
+    endpoint = services().trials.endpoint_history(person.id, user_id=user_id()) if person else None
+    return render_template("trial.html", person=person, trial=trial, values=values, error=error, endpoint=endpoint,
                            min_weeks=MIN_WEEKS_FOR_ALPHA), status  # fmt: skip
 
 

@@ -174,3 +174,16 @@ def test_trial_cli(config_file: Path, capsys) -> None:
         assert err.count("\n") == 1 and message in err and "Traceback" not in err
     assert run("trial", "show", "--person", "Ana") == 0
     assert "allocation matches seed: yes" in capsys.readouterr().out
+    assert run("report", "--person", "Ana") == 0
+    out = capsys.readouterr().out
+    assert "primary endpoint: ln_rmssd_night on night 1 after a session\n  (set on " in out
+    assert "Fair test (trial 1, planned, 0 of 8 weeks done, 0 deviations):" in out
+    assert run("trial", "stop", "--person", "Ana", "--reason", "moving house") == 0
+    assert "16 planned sessions cancelled: moving house" in capsys.readouterr().out
+    assert run("jobs", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == []  # every capture job removed with them
+    assert run("trial", "show", "--person", "Ana", "--json") == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["status"] == "stopped" and [d["kind"] for d in shown["deviations"]] == ["stopped"]
+    assert run("trial", "stop", "--person", "Ana", "--reason", "again") == 2
+    assert "has no active trial" in capsys.readouterr().err

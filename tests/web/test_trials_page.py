@@ -23,6 +23,7 @@ def test_plan_a_trial_through_the_form(ana_client: FlaskClient, tracker: Tracker
     assert "Trial 1" in page and "matches the seed" in page and "45 minutes each" in page
     assert page.count("<tr><td>") == 12 and "2027-03-02T18:00:00+01:00" in page
     assert "No complete week has nightly lnRMSSD measured" in page
+    assert "(ln rmssd night, night 1): set on 2027-03-01, after 0 sessions." in page  # recorded when planned
     shown = tracker.trials.show(ana.id)
     assert shown is not None and len(tracker.sessions.list(ana.id)) == 12
     # The same plan again clashes with the trial that is still planned: 409 with the reason, nothing stored.

@@ -76,6 +76,13 @@ def cmd_show(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stop(cfg: Config, args: argparse.Namespace) -> int:
+    with planning_tracker(cfg) as (tracker, _jobs):
+        view = tracker.trials.stop(args.person, args.reason)
+    print(f"trial {view['id']} stopped: {view['deviations'][-1]['reason']}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     trial = sub.add_parser("trial", help="a fair test: randomise massage vs rest across weekly slots").add_subparsers(
         dest="trial_command", metavar="ACTION", required=True
@@ -92,3 +99,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--person", required=True)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_show)
+    p = trial.add_parser("stop", help="end the trial early: cancel its planned sessions and record why")
+    p.add_argument("--person", required=True)
+    p.add_argument("--reason", required=True)
+    p.set_defaults(handler=cmd_stop)
