@@ -35,7 +35,7 @@ from tracker.errors import Conflict, NotFound, UserError
 from tracker.model import SessionKind, SessionStatus
 from tracker.people import People
 from tracker.sessions import SessionFields, SessionInfo, Sessions
-from tracker.storage.models import MassageSession, Person, Trial, TrialAllocation, TrialDeviation
+from tracker.storage.models import MassageSession, Trial, TrialAllocation, TrialDeviation
 from tracker.timefmt import format_local, from_ms
 from tracker.trial_slots import format_slots, parse_slot, parse_slots, slot_start_ms
 
@@ -332,8 +332,6 @@ class Trials:
         a = self._cfg.analysis
         tz = self._people.get(person_id).tz
         with self._db.begin() as db:
-            if db.get(Person, person_id) is None:
-                raise NotFound(f"no person {person_id}")
             entries = endpoints.record(db, person_id, a.primary_metric, a.primary_lag, self._clock.now_ms())
         base = {f.name: getattr(report, f.name) for f in dataclasses.fields(Report)}
         return TrialReport(**base, trial=self.show(person_id), primary_endpoint_note=endpoints.describe(entries, tz),
