@@ -227,9 +227,12 @@ def _word(spec: OutcomeSpec, test: TrialTest, decide: bool, primary: bool) -> tu
             f"{'s' if more != 1 else ''} needed)."
         )
     lo, hi = test.ci95
-    span = f"{_fmt(abs(test.estimate))} {spec.unit} (95 % CI {_fmt(lo)} to {_fmt(hi)}; p = {_fmt(test.p or 1)})"
     if decide:
         verb = "lowered" if test.estimate < 0 else "raised"
+        # The size of the change, so the interval is of sizes too: "lowered … by 6.9 (95 % CI 5.1 to 8.2)".
+        size_lo, size_hi = (-hi, -lo) if verb == "lowered" else (lo, hi)
+        span = (f"{_fmt(abs(test.estimate))} {spec.unit} (95 % CI {_fmt(size_lo)} to {_fmt(size_hi)}; "
+                f"p = {_fmt(test.p or 1)})")  # fmt: skip
         tag = "" if primary else " (exploratory, one of several outcomes)"
         return verb, f"In this randomised test massage {verb} {spec.label} {spec.when} by {span}{tag}."
     return "cannot tell", (
