@@ -21,7 +21,7 @@ def test_plan_a_trial_through_the_form(ana_client: FlaskClient, tracker: Tracker
     assert response.status_code == 302
     page = ana_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Trial 1" in page and "matches the seed" in page and "45 minutes each" in page
-    assert page.count("<tr><td>") == 12 and "2027-03-02T18:00:00+01:00" in page
+    assert page.count('<tr class="slot">') == 12 and "2027-03-02T18:00:00+01:00" in page
     assert "No complete week has nightly lnRMSSD measured" in page
     assert "(ln rmssd night, night 1): set on 2027-03-01, after 0 sessions." in page  # recorded when planned
     shown = tracker.trials.show(ana.id)
@@ -55,3 +55,23 @@ def test_the_form_needs_its_csrf_token(csrf_app: Flask, tracker: Tracker, ana: P
     assert tracker.trials.show(ana.id) is None
     ok = client.post(f"/trial?person={ana.id}", data={**FORM, "csrf_token": csrf_token(client, "/trial")})
     assert ok.status_code == 302 and tracker.trials.show(ana.id) is not None
+
+
+def test_finished_trial_shows_its_numbers(ana_client: FlaskClient, tracker: Tracker, ana: PersonInfo, clock) -> None:
+    assert ana_client.post(f"/trial?person={ana.id}", data=FORM).status_code == 302
+    view = tracker.trials.show(ana.id, analyse=False)
+    first = view["schedule"][0]["sessions"]
+    tracker.sessions.cancel(first[0]["session_id"])  # a deviation, shown with its reason
+    clock.advance(days=60)
+    for week in view["schedule"][1:]:
+        for s in week["sessions"]:
+            drop = 3 if s["allocated"] == "massage" else 0
+            tracker.sessions.complete(s["session_id"], pain_before=5, pain_after=5 - drop)
+    page = ana_client.get(f"/trial?person={ana.id}").get_data(as_text=True)
+    assert "<strong>skipped</strong>" in page and "drops out of the analysis" in page
+    assert "5 of 6 weeks have both sessions done" in page
+    # Five complete weeks: the smallest possible p is 2/32, so no result yet, and no interval shown.
+    assert "the smallest possible p is 0.0625: no result at 5 % is possible yet (1 more complete week needed)" in page
+    assert "<td>the change in pain across a session (after minus before)</td><td>5</td>" in page
+    assert "<td>-3.000 points</td>" in page and "<td>0.062</td>" in page and "<td>32</td>" in page
+    assert "In this randomised test" not in page
