@@ -41,7 +41,12 @@ def history(db: so.Session, person_id: int) -> list[EndpointEntry]:
         .where(PrimaryEndpointChange.person_id == person_id)
         .order_by(PrimaryEndpointChange.set_ms, PrimaryEndpointChange.id)
     )
-    return [EndpointEntry(r.metric, r.lag, r.set_ms, r.sessions_done) for r in rows]
+    entries: list[EndpointEntry] = []
+    for r in rows:
+        # Two reports computed at once may both record the same first entry: a repeat is not a change.
+        if not entries or (entries[-1].metric, entries[-1].lag) != (r.metric, r.lag):
+            entries.append(EndpointEntry(r.metric, r.lag, r.set_ms, r.sessions_done))
+    return entries
 
 
 def record(db: so.Session, person_id: int, metric: str, lag: int, now_ms: int) -> list[EndpointEntry]:

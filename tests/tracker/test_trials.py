@@ -235,3 +235,17 @@ def test_night_outcomes_from_stored_samples_give_a_causal_primary_result(tracker
     assert primary["statement"].startswith("In this randomised test massage lowered resting heart rate on the night after by")
     tst = next(o for o in result["outcomes"] if o["outcome"] == "tst_min")
     assert tst["verdict"] == "cannot tell" and tst["estimate"] == pytest.approx(0, abs=1)
+
+
+def test_endpoint_history_ignores_a_repeated_entry(tracker: Tracker, ana, clock) -> None:
+    """Two reports computed at once may both record the first entry; a repeat is not a change."""
+    from tracker import endpoints
+
+    with tracker.sessionmaker.begin() as db:
+        db.add_all([endpoints.PrimaryEndpointChange(person_id=ana.id, metric="ln_rmssd_night", lag=1, set_ms=clock.now_ms(),
+                                                    sessions_done=0) for _ in range(2)])  # fmt: skip
+    with tracker.sessionmaker() as db:
+        entries = endpoints.history(db, ana.id)
+    assert len(entries) == 1
+    assert endpoints.describe(entries, "Europe/Berlin") == "set on 2027-03-01, after 0 sessions"
+    assert endpoints.describe([], "UTC") == "not recorded yet"
