@@ -149,7 +149,8 @@ class Trials:
                 .limit(1)
             )
         if pending is not None:
-            raise Conflict(f"trial {pending} still has sessions planned: finish or cancel them first")
+            raise Conflict(f"trial {pending} still has sessions planned: let it finish, "
+                           "or stop it first (tracker trial stop)")
 
     def stop(self, person: str | int, reason: str, *, user_id: int | None = None) -> dict[str, Any]:
         """End the person's trial early: cancel its sessions still planned, and record why."""

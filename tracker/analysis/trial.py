@@ -252,7 +252,8 @@ def analyse_trial(
     """Every outcome's randomisation test; the primary at `alpha`, the others exploratory with BH q < q_max."""
     tests = {name: randomization_test(m, r, seed=seed, alpha=alpha) for name, (_s, m, r) in outcomes.items()}
     secondary = [k for k in outcomes if k != primary and tests[k].p is not None]
-    qs = dict(zip(secondary, _bh([tests[k].p for k in secondary]), strict=True)) if secondary else {}  # type: ignore[misc]
+    # `or 1.0` only narrows the type: a randomisation p is never 0 (the observed allocation always counts).
+    qs = dict(zip(secondary, _bh([tests[k].p or 1.0 for k in secondary]), strict=True)) if secondary else {}
     results = []
     for name, (spec, _m, _r) in outcomes.items():
         test = tests[name]
