@@ -22,6 +22,7 @@ from tracker.people import People, Users
 from tracker.reports import Reports
 from tracker.run_recovery import close_dead_runs
 from tracker.sessions import Sessions
+from tracker.trials import Trials
 from tracker.storage.db import check_schema, make_engine, make_sessionmaker
 
 
@@ -40,6 +41,7 @@ class Tracker:
     interchange: Interchange
     devices: Devices
     reports: Reports
+    trials: Trials
     extras: dict[str, Any] = field(default_factory=dict)  # ports plugged in by the composition root
 
     def close(self) -> None:
@@ -69,6 +71,8 @@ def build_tracker(cfg: Config, clock: Clock | None = None, *, require_schema: bo
     people = People(db, clock)
     devices = Devices(db, clock)
     reports = Reports(db, people, sessions, cfg, clock, devices=devices)
+    trials = Trials(db, sessions, people, reports, cfg, clock)
+    sessions.listeners.append(trials.on_session_change)  # deviations of planned trial sessions
     return Tracker(
         config=cfg,
         engine=engine,
@@ -81,4 +85,5 @@ def build_tracker(cfg: Config, clock: Clock | None = None, *, require_schema: bo
         interchange=Interchange(db, ingest, sessions, clock),
         devices=devices,
         reports=reports,
+        trials=trials,
     )

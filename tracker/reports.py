@@ -416,7 +416,10 @@ class Reports:
     def report(self, person_id: int) -> Report:
         person = self._people.get(person_id)
         a = self._cfg.analysis
-        return build_report(self.report_inputs(person), primary_metric=a.primary_metric, primary_lag=a.primary_lag)
+        report = build_report(self.report_inputs(person), primary_metric=a.primary_metric, primary_lag=a.primary_lag)
+        from tracker.trials import Trials  # issue 9 items 6-7: adds `trial` and `primary_endpoint_history`
+
+        return Trials(self._db, self._sessions, self._people, self, self._cfg, self._clock).attach(report, person_id)
 
     # -- dashboard services -----------------------------------------------------------------------
     # Each loads what one page needs, leaves the database scope, then calls pure code; each returns

@@ -246,6 +246,26 @@ class Sessions:
         self._notify(info, "created")
         return info
 
+    def create_all(
+        self,
+        person_id: int,
+        fields: Iterable[SessionFields],
+        *,
+        user_id: int | None = None,
+        also: Callable[[so.Session, list[MassageSession]], None] | None = None,
+    ) -> list[SessionInfo]:
+        """Create several sessions in one transaction, all or none (a trial's plan); `also(db, rows)` adds
+        the caller's rows to the same transaction. Listeners hear about each one after the commit."""
+        with self.sessionmaker.begin() as db:
+            person = self._person(db, person_id, user_id)
+            rows = [self.insert(db, person, f) for f in fields]
+            if also is not None:
+                also(db, rows)
+            infos = [_info(row, person) for row in rows]
+        for info in infos:
+            self._notify(info, "created")
+        return infos
+
     def _load(self, db: so.Session, session_id: int, user_id: int | None) -> tuple[MassageSession, Person]:
         row = db.get(MassageSession, session_id)
         if row is None:

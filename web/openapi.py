@@ -492,6 +492,21 @@ def _new_paths(max_points: int) -> dict[str, Any]:
                 },
             },
             "dose_response": {"type": ["object", "null"]},
+            # issue 9 items 6-7 (tracker.trials): the primary endpoint's history and the person's latest trial
+            "primary_endpoint_history": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "metric": {"type": "string"}, "lag": {"type": "integer"}, "set": {"type": "string"},
+                        "set_ms": {"type": "integer"}, "sessions_done": {"type": "integer"},
+                    },
+                },
+            },  # fmt: skip
+            "trial": {
+                "type": ["object", "null"],
+                "description": "as `tracker trial show --json`: allocation, seed (text), deviations, analysis",
+            },
         },
     }
     device_ref = _ref("Device")

@@ -26,7 +26,7 @@ def _optional_modules() -> list[object]:
     import importlib
 
     found = []
-    for name in ("session_cmd", "ble_cmd", "report_cmd", "serve_cmd"):
+    for name in ("session_cmd", "ble_cmd", "report_cmd", "serve_cmd", "trial_cmd"):
         try:
             found.append(importlib.import_module(f"tracker.cli.{name}"))
         except ModuleNotFoundError as exc:

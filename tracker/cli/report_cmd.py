@@ -112,6 +112,8 @@ def cmd_report(cfg: Config, args: argparse.Namespace) -> int:
     print(f"sessions: {data['sessions']['massage']} massage, {data['sessions']['rest']} rest; nights: {data['nights']}")
     pe = data["primary_endpoint"]
     print(f"primary endpoint: {pe['metric']} on night {pe['lag']} after a session")
+    if pe.get("history_note"):  # issue 9 item 6: when the endpoint was set, and any change after sessions
+        print(f"  ({pe['history_note']})")
     print("\nRight after sessions (post minus pre):")
     for row in data["acute"]:
         print(f"  {row['metric']:10} {row['kind']:18} n={row['n']:<3} {_effect(row['mean_change'], row['ci95'])} {row['verdict']}")
@@ -121,6 +123,12 @@ def cmd_report(cfg: Config, args: argparse.Namespace) -> int:
     print("\nClaims:")
     for claim in data["claims"]:
         print(f"  {claim['claim']}: {claim['verdict']}")
+    trial = data.get("trial")
+    if trial:  # only a randomised trial's result is worded causally (see `tracker trial show`)
+        a = trial["analysis"]
+        print(f"\nFair test (trial {trial['id']}, {trial['status']}, {a['weeks_with_both_sessions_done']} of "
+              f"{trial['weeks']} weeks done, {len(trial['deviations'])} deviations):")
+        print(f"  {a['outcomes'][0]['statement']}")
     return 0
 
 

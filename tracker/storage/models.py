@@ -239,3 +239,66 @@ class ServiceLock(Base):
     name: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
     holder: so.Mapped[str] = so.mapped_column(sa.String(255))
     heartbeat_ms: so.Mapped[int] = so.mapped_column(Ms)
+
+
+class Trial(Base):
+    """An n-of-1 trial: each week a seeded coin decides which of two slots is the massage (the other: rest).
+
+    The allocation (`trial_allocation`) and its seed are stored when the trial is planned, before its
+    first session; the primary outcome is the person's primary endpoint at that moment.
+    """
+
+    __tablename__ = "trial"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    weeks: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    slots: so.Mapped[str] = so.mapped_column(sa.String(80))  # normalised, e.g. "Tue 18:00,Fri 18:00" (local)
+    session_min: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    first_day: so.Mapped[str] = so.mapped_column(sa.String(10))  # local date YYYY-MM-DD week 1 starts
+    seed: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    primary_metric: so.Mapped[str] = so.mapped_column(sa.String(40))
+    primary_lag: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16))  # "active" | "stopped"
+    created_ms: so.Mapped[int] = so.mapped_column(Ms)
+
+
+class TrialAllocation(Base):
+    """One planned trial session: its week, slot, allocated kind, session, and what was last seen of it."""
+
+    __tablename__ = "trial_allocation"
+    trial_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("trial.id", ondelete="CASCADE"), primary_key=True)
+    week: so.Mapped[int] = so.mapped_column(sa.SmallInteger, primary_key=True)  # 1-based
+    slot: so.Mapped[int] = so.mapped_column(sa.SmallInteger, primary_key=True)  # 0 or 1
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))  # allocated: model.SessionKind
+    session_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("massage_session.id", ondelete="SET NULL"), index=True
+    )
+    planned_start_ms: so.Mapped[int] = so.mapped_column(Ms)
+    seen_start_ms: so.Mapped[int] = so.mapped_column(Ms)  # to record each move once
+    seen_kind: so.Mapped[str] = so.mapped_column(sa.String(16))  # to record each swap once
+
+
+class TrialDeviation(Base):
+    """A planned trial session skipped, moved or swapped: when it was noticed and why."""
+
+    __tablename__ = "trial_deviation"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    trial_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("trial.id", ondelete="CASCADE"), index=True)
+    week: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    slot: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    session_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("massage_session.id", ondelete="SET NULL"))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))  # "skipped" | "moved" | "swapped" | "restored"
+    reason: so.Mapped[str] = so.mapped_column(sa.Text)
+    recorded_ms: so.Mapped[int] = so.mapped_column(Ms)
+
+
+class PrimaryEndpointChange(Base):
+    """The person's primary endpoint as first recorded, and each later change, with the sessions done by then."""
+
+    __tablename__ = "primary_endpoint"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    metric: so.Mapped[str] = so.mapped_column(sa.String(40))
+    lag: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    set_ms: so.Mapped[int] = so.mapped_column(Ms)
+    sessions_done: so.Mapped[int] = so.mapped_column(sa.Integer)
