@@ -127,8 +127,9 @@ def write_metrics(db_maker: so.sessionmaker[so.Session], rows: Iterable[tuple[in
                 from sqlalchemy.dialects.sqlite import insert
             else:
                 from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-            result = db.execute(insert(DeviceMetric).values(chunk).on_conflict_do_nothing())
-            inserted += max(result.rowcount, 0)
+            # RETURNING counts the new rows on both backends (psycopg reports no rowcount for this statement)
+            stmt = insert(DeviceMetric).values(chunk).on_conflict_do_nothing().returning(DeviceMetric.t_ms)
+            inserted += len(db.execute(stmt).all())
 
 
 def _take(it: Iterator[tuple[int, str, float]], n: int) -> Iterator[tuple[int, str, float]]:
