@@ -15,6 +15,8 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 from flask import Blueprint, Response, abort, render_template, request
 
+from tracker.importers import import_saved
+from tracker.importers.detect import is_importable_head
 from tracker.interchange import HEADERS, FileResult
 from tracker.people import PersonInfo
 from web.context import selected_person, services
@@ -102,6 +104,11 @@ def import_files() -> tuple[str, int]:
     results: list[FileResult] = []
     for index, upload in enumerate(uploads):
         display = display_name(upload.filename, index)
+        head = upload.stream.read(1024)
+        upload.stream.seek(0)
+        if is_importable_head(head):  # Gadgetbridge, Apple Health, FIT: saved to disk, never read into memory
+            results.extend(import_saved(services(), person.id, display, upload.save))  # type: ignore[arg-type]
+            continue
         try:
             text = upload.read().decode("utf-8-sig")  # tolerate a BOM from spreadsheet exports
         except UnicodeDecodeError as exc:

@@ -7,7 +7,7 @@ the devices it finds as devices of the person, and records each file (or each de
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,3 +67,22 @@ class Importers:
 
             return [FitImporter(t.sessionmaker, t.ingest, t.clock).import_file(person_id, path)]
         raise UserError(f"{path}: not a Gadgetbridge database, Apple Health export, FIT file or CSV file")
+
+
+def import_saved(tracker: Tracker, person_id: int, display: str, save: Callable[[Path], None]) -> list[Outcome]:
+    """Import an uploaded file: `save` writes it (streamed) into a private temporary folder under its own name,
+    which is removed afterwards. Results name the uploaded file, not the temporary path."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="tracker-upload-"))
+    try:
+        path = folder / (Path(display).name or "upload")
+        save(path)
+        outcomes = Importers(tracker).import_path(person_id, path)
+        for o in outcomes:
+            o.path = o.path.replace(str(path), display)
+            o.error = None if o.error is None else o.error.replace(str(path), display)
+        return outcomes
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

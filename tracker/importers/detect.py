@@ -53,3 +53,10 @@ def detect(path: Path) -> str | None:
     if path.suffix.lower() == ".csv":
         return CSV
     return None
+
+
+def is_importable_head(head: bytes) -> bool:
+    """From a file's first bytes: one of the non-CSV formats (the web upload keeps these on disk, not in memory)."""
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    return (head.startswith(b"SQLite format 3\x00") or head.startswith(b"PK\x03\x04") or is_fit_header(head)
+            or text.startswith(b"<?xml") or text.startswith(b"<!DOCTYPE"))  # fmt: skip

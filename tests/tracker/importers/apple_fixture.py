@@ -48,7 +48,8 @@ class AppleExpected:
 
 
 def build(path: Path, as_zip: bool = False, seed: int = 8) -> AppleExpected:
-    sim = simulate(PersonSpec(), START_MS, 3, seed=seed)
+    # 30 days after the Gadgetbridge fixture's nights, so both can be imported for one person side by side
+    sim = simulate(PersonSpec(), START_MS + 30 * 86_400_000, 3, seed=seed)
     night = Night(sim, 1)
     exp = AppleExpected()
     parts = [preamble(), f' <ExportDate value="{apple_time(night.wake_min)}"/>\n',
