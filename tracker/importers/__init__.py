@@ -23,9 +23,13 @@ def split_paths(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
     """(CSV files and folders of CSV, everything else) — CSV stays with tracker.interchange."""
     csv_paths, others = [], []
     for path in paths:
-        if path.is_dir():
-            has_other = any(p.is_file() and kinds.detect(p) not in (None, kinds.CSV) for p in path.iterdir())
-            (others if has_other else csv_paths).append(path)
+        if path.is_dir():  # a folder may hold both: its CSV files go one way, the rest the other
+            files = [p for p in path.iterdir() if p.is_file()]
+            has_other = any(kinds.detect(p) not in (None, kinds.CSV) for p in files)
+            if has_other:
+                others.append(path)
+            if not has_other or any(p.suffix.lower() == ".csv" for p in files):
+                csv_paths.append(path)
         elif kinds.detect(path) in (None, kinds.CSV):
             csv_paths.append(path)
         else:

@@ -62,3 +62,19 @@ def test_service_plans_the_watch_job(config: Config, tracker: Tracker, tmp_path:
         assert job.what == "watch_imports"
     finally:
         service.stop()
+
+
+def test_cli_imports_a_folder_with_csv_and_fit_files(tracker: Tracker, tmp_path: Path, config_file: Path,
+                                                     capsys) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+    from tracker.cli import main
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    build_fit(folder)
+    (folder / "heart_rate.csv").write_text("timestamp,bpm\n2026-01-01T00:00:00Z,61\n", encoding="utf-8")
+    tracker.people.add("Ana", "UTC")
+    code = main(["--config", str(config_file), "import", str(folder), "--person", "Ana"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "heart_rate.csv: 1 rows, 1 new (heart_rate.csv)" in out
+    assert "activity.fit:" in out and "monitoring.fit:" in out and "(fit)" in out
