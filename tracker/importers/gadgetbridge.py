@@ -65,8 +65,8 @@ def _huami_hr(conn: sqlite3.Connection, dev: GbDevice) -> Iterator[tuple[int, in
     rows = _q(conn, "SELECT TIMESTAMP, RAW_KIND, HEART_RATE FROM MI_BAND_ACTIVITY_SAMPLE WHERE DEVICE_ID = ? "
                     "ORDER BY TIMESTAMP", dev)  # fmt: skip
     if _is_miband1(dev):
-        return rules.worn_heart_rate(rows, rules.MIBAND1_NOT_WORN, None)
-    return rules.worn_heart_rate(rows, rules.HUAMI_NOT_WORN, 0x0F)
+        return rules.worn_heart_rate(rows, rules.MIBAND1_NOT_WORN)
+    return rules.worn_heart_rate(rules.huami_classic_kinds(rows), rules.HUAMI_NOT_WORN)
 
 
 def _huami_sleep(conn: sqlite3.Connection, dev: GbDevice) -> Iterator[tuple[int, int, str]]:
@@ -78,7 +78,7 @@ def _huami_sleep(conn: sqlite3.Connection, dev: GbDevice) -> Iterator[tuple[int,
 def _zepp_hr(conn: sqlite3.Connection, dev: GbDevice) -> Iterator[tuple[int, int]]:
     rows = _q(conn, "SELECT TIMESTAMP, RAW_KIND, HEART_RATE FROM HUAMI_EXTENDED_ACTIVITY_SAMPLE WHERE DEVICE_ID = ? "
                     "ORDER BY TIMESTAMP", dev)  # fmt: skip
-    return rules.worn_heart_rate(rows, rules.ZEPP_NOT_WORN, None)
+    return rules.worn_heart_rate(rows, rules.ZEPP_NOT_WORN)
 
 
 def _zepp_sleep(conn: sqlite3.Connection, dev: GbDevice) -> Iterator[tuple[int, int, str]]:

@@ -39,13 +39,10 @@ MIBAND1_NOT_WORN = frozenset({3, 6})  # MiBandSampleProvider TYPE_NONWEAR, TYPE_
 ZEPP_NOT_WORN = frozenset({115, 118})  # HuamiExtendedSampleProvider TYPE_NOT_WORN, TYPE_CHARGING
 
 
-def worn_heart_rate(
-    rows: Iterable[tuple[int, int, int | None]], not_worn: frozenset[int], mask: int | None
-) -> Iterator[tuple[int, int]]:
-    """(timestamp s, raw kind, bpm) → valid readings taken while worn. `mask` is 0x0F for Huami classic."""
+def worn_heart_rate(rows: Iterable[tuple[int, int, int | None]], not_worn: frozenset[int]) -> Iterator[tuple[int, int]]:
+    """(timestamp s, kind as read, bpm) → valid readings taken while worn."""
     for t, kind, bpm in rows:
-        k = kind & mask if mask is not None and kind != -1 else kind
-        if valid_bpm(bpm) and k not in not_worn:
+        if valid_bpm(bpm) and kind not in not_worn:
             yield t * 1000, int(bpm)  # type: ignore[arg-type]
 
 
@@ -80,16 +77,22 @@ HUAMI_STAGES = {9: Stage.LIGHT, 11: Stage.DEEP}
 MIBAND1_STAGES = {5: Stage.LIGHT, 4: Stage.DEEP}
 
 
-def huami_classic_stages(rows: Iterable[tuple[int, int]]) -> Iterator[tuple[int, Stage | None]]:
-    """(timestamp s, raw kind) → (t_ms, stage) with the mask and the forward fill applied."""
+def huami_classic_kinds(rows: Iterable[tuple[int, int, int]]) -> Iterator[tuple[int, int, int]]:
+    """(timestamp s, raw kind, bpm) → the same with the kind masked and forward-filled, as Gadgetbridge reads it."""
     last_valid = HUAMI_UNSET
-    for t, raw in rows:
+    for t, raw, bpm in rows:
         kind = raw & 0x0F if raw != HUAMI_UNSET else raw
         if kind in (HUAMI_NO_CHANGE, HUAMI_IGNORE):
             if last_valid != HUAMI_UNSET:
                 kind = last_valid
         else:
             last_valid = kind
+        yield t, kind, bpm
+
+
+def huami_classic_stages(rows: Iterable[tuple[int, int]]) -> Iterator[tuple[int, Stage | None]]:
+    """(timestamp s, raw kind) → (t_ms, stage) with the mask and the forward fill applied."""
+    for t, kind, _ in huami_classic_kinds((t, raw, 0) for t, raw in rows):
         yield t * 1000, HUAMI_STAGES.get(kind)
 
 

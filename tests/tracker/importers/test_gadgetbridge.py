@@ -110,6 +110,10 @@ def test_huami_classic_rules() -> None:
     rows = [(0, 0), (60, 9 | 0x70), (120, 16), (180, 10), (240, 11), (300, 0), (360, 12), (420, 0)]
     got = list(rules.minute_spans(rules.huami_classic_stages(rows)))
     assert got == [(60_000, 240_000, "light"), (240_000, 360_000, "deep")]
+    # heart rate while "not worn" (3) counts for nothing, also where "no change" rows carry the not-worn kind on
+    hr_rows = [(0, 1, 60), (60, 3 | 0x10, 61), (120, 0, 62), (180, 10, 63), (240, 1, 64), (300, 9, 255)]
+    assert list(rules.worn_heart_rate(rules.huami_classic_kinds(hr_rows), rules.HUAMI_NOT_WORN)) == [
+        (0, 60), (240_000, 64)]  # fmt: skip
     # Zepp: REM above 55, else deep above 42 (after & 0x7F), else light; other kinds are not sleep
     assert rules.zepp_stage(120, 43, 55) == Stage.DEEP and rules.zepp_stage(120, 42 | 0x80, 56) == Stage.REM
     assert rules.zepp_stage(120, 42, 55) == Stage.LIGHT and rules.zepp_stage(115, 100, 100) is None
