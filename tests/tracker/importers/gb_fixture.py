@@ -45,6 +45,7 @@ ENTITIES: dict[str, list[Col]] = {
                                                        _n("DEEP_SLEEP", True), _n("REM_SLEEP", True)],
     "HUAMI_STRESS_SAMPLE": TIME_KEYS + [_n("TYPE_NUM"), _n("STRESS")],
     "HUAMI_HEART_RATE_RESTING_SAMPLE": TIME_KEYS + [_n("UTC_OFFSET"), _n("HEART_RATE")],
+    "HUAMI_HEART_RATE_MANUAL_SAMPLE": TIME_KEYS + [_n("UTC_OFFSET"), _n("HEART_RATE")],
     "XIAOMI_ACTIVITY_SAMPLE": ACTIVITY_KEYS + [_n("RAW_INTENSITY"), _n("STEPS"), _n("RAW_KIND"), _n("HEART_RATE"),
                                                _n("STRESS", True), _n("SPO2", True)],
     "XIAOMI_SLEEP_TIME_SAMPLE": TIME_KEYS + [_n("WAKEUP_TIME", True), _n("IS_AWAKE", True), _n("TOTAL_DURATION", True),
@@ -241,6 +242,10 @@ def _zepp(conn, dev, night, rng, exp, sim) -> None:  # type: ignore[no-untyped-d
             exp.hr.append((int(t), bpm))
     conn.executemany('INSERT INTO "HUAMI_EXTENDED_ACTIVITY_SAMPLE" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
     exp.sleep.extend(night.runs({"light", "deep", "rem"}))
+    manual_ms = night.wake_min + 90_250  # a spot check taken by hand, stamped in milliseconds
+    conn.execute('INSERT INTO "HUAMI_HEART_RATE_MANUAL_SAMPLE" VALUES (?, ?, 1, 3600, 77)', (manual_ms, dev))
+    exp.hr.append((manual_ms, 77))
+    exp.hr.sort()
     conn.execute('INSERT INTO "HUAMI_HEART_RATE_RESTING_SAMPLE" VALUES (?, ?, 1, 3600, 52)', (night.wake_min, dev))
     exp.metrics.append((night.wake_min, "resting_hr_bpm", 52.0))
 
