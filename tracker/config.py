@@ -158,6 +158,22 @@ class LogConfig:
     level: str = field(default="INFO", metadata=_check(_one_of("DEBUG", "INFO", "WARNING", "ERROR")))
 
 
+def _paths(value: list[Any]) -> tuple[str, ...]:
+    if not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("must be a list of paths (strings)")
+    return tuple(value)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportConfig:
+    """[import]: files and folders `tracker run` re-imports when they change (e.g. a Syncthing-synced
+    Gadgetbridge auto-export, a folder of FIT files)."""
+
+    watch: tuple[str, ...] = field(default=(), metadata=_check(_paths))
+    person: str = ""  # whose data the watched files are; empty: the only person
+    interval_min: int = field(default=15, metadata=_check(_positive))
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration; `base_dir` is where relative paths are resolved."""
@@ -172,6 +188,7 @@ class Config:
     jobs: JobsConfig = JobsConfig()
     analysis: AnalysisConfig = AnalysisConfig()
     log: LogConfig = LogConfig()
+    imports: ImportConfig = ImportConfig()  # the [import] section ("import" is a Python keyword)
     base_dir: Path = Path(".")
 
     @property
@@ -195,6 +212,8 @@ _SECTIONS: dict[str, type] = {
     for f in dataclasses.fields(Config)
     if f.name != "base_dir"
 }
+_SECTION_FIELD = {"import": "imports"}  # TOML section name -> Config field, where they differ
+_SECTIONS = {next((k for k, v in _SECTION_FIELD.items() if v == name), name): cls for name, cls in _SECTIONS.items()}
 
 
 def _coerce(section: str, key: str, f: dataclasses.Field[Any], value: Any) -> Any:
@@ -212,7 +231,7 @@ def _coerce(section: str, key: str, f: dataclasses.Field[Any], value: Any) -> An
     else:  # tuples are given as TOML arrays and checked by their validator
         ok = isinstance(value, list)
     if not ok:
-        raise ConfigError(f"config: {name}: expected {want.replace('tuple[float, ...]', 'list')}, got {value!r}")
+        raise ConfigError(f"config: {name}: expected {want.replace('tuple[float, ...]', 'list').replace('tuple[str, ...]', 'list')}, got {value!r}")
     check = f.metadata.get("check")
     if check is not None:
         try:
@@ -237,7 +256,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: Path = Path(".")) -> Config:
             if key not in fields:
                 raise ConfigError(f"config: unknown key [{section}] {key} (known: {', '.join(fields)})")
             values[key] = _coerce(section, key, fields[key], value)
-        sections[section] = cls(**values)
+        sections[_SECTION_FIELD.get(section, section)] = cls(**values)
     return Config(**sections, base_dir=base_dir)
 
 

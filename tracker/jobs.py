@@ -148,3 +148,10 @@ def ensure_device_jobs() -> int:
         jobs.remove(job_id)
         changes += 1
     return changes
+
+
+def watch_imports() -> int:
+    """Re-import watched Gadgetbridge exports and FIT folders that changed ([import] watch); return files imported."""
+    from tracker.importers.watch import scan
+
+    return scan(_tracker())

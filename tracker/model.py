@@ -98,3 +98,11 @@ class SleepSpan:
 # Plausibility ranges shared by the importers and the API (bpm and ms).
 BPM_MIN, BPM_MAX = 20, 250
 RR_MS_MIN, RR_MS_MAX = 200.0, 3000.0
+
+
+class MetricKind(enum.StrEnum):
+    """What a device-computed value in `device_metric` is; the unit is in the name."""
+
+    SDNN_MS = "sdnn_ms"  # the device's own SDNN (Apple Health "HRV")
+    RMSSD_MS = "rmssd_ms"  # the device's own RMSSD estimate (Garmin, Colmi)
+    RESTING_HR_BPM = "resting_hr_bpm"  # the device's own resting heart rate

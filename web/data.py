@@ -18,6 +18,8 @@ from pathlib import PurePosixPath, PureWindowsPath
 from flask import Blueprint, Response, abort, render_template, request
 
 from tracker.errors import NotFound, UserError
+from tracker.importers import import_saved
+from tracker.importers.detect import is_importable_head
 from tracker.interchange import HEADERS, FileResult
 from tracker.model import RunKind
 from tracker.people import PersonInfo
@@ -115,7 +117,13 @@ def import_files() -> tuple[str, int]:
     csv_import = services().interchange.csv_importer()
     results: list[FileResult] = []
     for index, upload in enumerate(uploads):
-        results.append(csv_import.import_stream(person, display_name(upload.filename, index), upload.stream))
+        display = display_name(upload.filename, index)
+        head = upload.stream.read(1024)
+        upload.stream.seek(0)
+        if is_importable_head(head):  # Gadgetbridge, Apple Health, FIT: saved to disk, never read into memory
+            results.extend(import_saved(services(), person.id, display, upload.save))  # type: ignore[arg-type]
+            continue
+        results.append(csv_import.import_stream(person, display, upload.stream))
     status = 200 if all(r.error is None for r in results) else 400
     return _page(status, person=person, results=results)
 

@@ -156,21 +156,29 @@ def cmd_import(cfg: Config, args: argparse.Namespace) -> int:
         for path in args.paths:
             if not path.exists():
                 raise UserError(f"{path}: no such file or directory")
-        result = tracker.interchange.import_paths(person, args.paths)
+        from tracker.importers import Importers, split_paths  # Gadgetbridge, Apple Health, FIT
+
+        csv_paths, other_paths = split_paths(args.paths)
+        result = tracker.interchange.import_paths(person, csv_paths) if csv_paths else None
+        outcomes = [o for p in other_paths for o in Importers(tracker).import_path(person.id, p, args.device)]
     finally:
         tracker.close()
-    for f in result.files:
+    files = list(result.files) if result else []
+    for f in [*files, *outcomes]:
         if f.error:
             print(f"tracker: error: {f.error}", file=sys.stderr)
         else:
-            print(f"{f.path}: {f.rows} rows, {f.inserted} new ({f.kind}), run {f.run_id}")
-            if f.warning:
-                print(f"tracker: warning: {f.path}: {f.warning} (undo with `tracker import --undo {f.run_id}`)",
+            run_id = getattr(f, "run_id", None)
+            print(f"{f.path}: {f.rows} rows, {f.inserted} new ({f.kind})" + (f", run {run_id}" if run_id else ""))
+            if getattr(f, "warning", None):
+                print(f"tracker: warning: {f.path}: {f.warning} (undo with `tracker import --undo {run_id}`)",
                       file=sys.stderr)  # fmt: skip
-    if not result.files:
-        print("tracker: error: no CSV files found", file=sys.stderr)
+        if getattr(f, "detail", None):
+            print(f"  {f.detail}")
+    if not files and not outcomes:
+        print("tracker: error: nothing to import was found (CSV files, a Gadgetbridge database, an Apple Health export or FIT files)", file=sys.stderr)
         return 2
-    return 0 if result.ok else 2
+    return 0 if all(f.error is None for f in [*files, *outcomes]) else 2
 
 
 def cmd_export(cfg: Config, args: argparse.Namespace) -> int:
@@ -223,9 +231,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_person_list)
 
-    p = sub.add_parser("import", help="import CSV files (heart_rate, rr_intervals, sleep_stages, sessions)")
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="CSV files or directories")
+    p = sub.add_parser("import", help="import CSV files, a Gadgetbridge database, an Apple Health export or FIT files")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories")
     p.add_argument("--person")
+    p.add_argument("--device", help="from a Gadgetbridge database, import only this device (name, alias or MAC)")
     p.add_argument("--undo", type=int, metavar="RUN", help="delete exactly the rows import run RUN stored (see `tracker runs`)")
     p.add_argument("--yes", action="store_true", help="with --undo: do not ask before deleting")
     p.set_defaults(handler=cmd_import)

@@ -69,6 +69,10 @@ class Service:
         self.jobs.every("service-heartbeat", HEARTBEAT_S, 0, "heartbeat")
         self.jobs.daily("nightly-summaries", self.cfg.jobs.nightly_summary_time, "build_nightly_summaries")
         job_functions.ensure_device_jobs()
+        if self.cfg.imports.watch:  # [import] watch: a synced Gadgetbridge export or FIT folder as a background source
+            self.jobs.every("import-watch", 60.0 * self.cfg.imports.interval_min, 0, "watch_imports")
+        else:
+            self.jobs.remove("import-watch")
         for session in t.sessions.list(statuses=[SessionStatus.PLANNED], from_ms=t.clock.now_ms()):
             self.planner.plan(session)  # idempotent: jobs keep their ids, finished captures are kept
         logger.info("service started")

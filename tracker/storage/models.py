@@ -302,3 +302,20 @@ class PrimaryEndpointChange(Base):
     lag: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
     set_ms: so.Mapped[int] = so.mapped_column(Ms)
     sessions_done: so.Mapped[int] = so.mapped_column(sa.Integer)
+
+
+class DeviceMetric(Base):
+    """A value a device computed itself (its SDNN, its RMSSD, its resting HR), kept labelled as the device's.
+
+    Never mixed with our own metrics: Apple's "HRV" is an SDNN over about a minute, Garmin's overnight HRV is
+    its own RMSSD estimate; both are stored here under their own `kind` (model.MetricKind), never as RR.
+    """
+
+    __tablename__ = "device_metric"
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    device_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("device.id", ondelete="CASCADE"), primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(24), primary_key=True)  # model.MetricKind
+    t_ms: so.Mapped[int] = so.mapped_column(Ms, primary_key=True)
+    value: so.Mapped[float] = so.mapped_column(sa.Double)
+    source: so.Mapped[str] = so.mapped_column(sa.String(8))  # model.Source
+    run_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("run.id", ondelete="SET NULL"), index=True)

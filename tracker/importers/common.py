@@ -1,0 +1,146 @@
+"""What every importer shares: the result of one file, the devices an import records, runs, device metrics.
+
+An imported device is recorded as a device of the person (so every sample keeps its provenance) but is not
+paired with this program: it is stored with `unpaired_ms` set, so no Bluetooth sync job is ever planned for
+it. If the same address is already paired here (e.g. a Colmi ring also synced over Bluetooth), that device is
+reused as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from tracker.clock import Clock
+from tracker.errors import UserError
+from tracker.ingest import Ingest, IngestCounts, Provenance
+from tracker.model import RunKind, RunStatus, Source
+from tracker.storage.models import Device, DeviceMetric, Run
+
+METRIC_CHUNK_ROWS = 1_000  # 7 parameters a row stays under SQLite's 32766-variable limit
+
+
+@dataclass
+class Outcome:
+    """One imported file (or one device of a multi-device file): the Data page and the CLI print it."""
+
+    path: str
+    kind: str  # the recognised format, e.g. "gadgetbridge", "apple-health", "fit"
+    rows: int = 0  # samples read that map to something we store
+    inserted: int = 0  # of those, new in the database
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)  # skipped tables, ignored records, counted and named
+    run_id: int | None = None
+
+    @property
+    def detail(self) -> str:
+        return "; ".join(self.notes)
+
+
+class Counter:
+    """Wraps a row iterator and counts what passed through (rows read before the database saw them)."""
+
+    def __init__(self, rows: Iterable[tuple]) -> None:  # type: ignore[type-arg]
+        self._rows = rows
+        self.n = 0
+
+    def __iter__(self) -> Iterator[tuple]:  # type: ignore[type-arg]
+        for row in self._rows:
+            self.n += 1
+            yield row
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRecord:
+    address: str  # unique per device: a MAC from Gadgetbridge, "apple-health:<source>" for Apple, "fit:<serial>"
+    name: str
+    family: str  # e.g. "gb-huami", "gb-zepp-os", "apple-watch", "garmin-fit"
+    manufacturer: str | None = None
+    model: str | None = None
+    serial: str | None = None
+
+
+def record_device(db_maker: so.sessionmaker[so.Session], clock: Clock, person_id: int, rec: DeviceRecord) -> int:
+    """The id of the device at `rec.address`, creating it (unpaired, owned by the person) when new."""
+    with db_maker.begin() as db:
+        dev = db.scalar(sa.select(Device).where(Device.address == rec.address[:64]))
+        if dev is None:
+            now_ms = clock.now_ms()
+            dev = Device(
+                address=rec.address[:64], name=rec.name[:120], family=rec.family[:32], person_id=person_id,
+                manufacturer=rec.manufacturer, model=rec.model, serial=rec.serial, paired_ms=now_ms,
+                unpaired_ms=now_ms,  # known for provenance, never synced over Bluetooth
+            )  # fmt: skip
+            db.add(dev)
+            db.flush()
+        elif dev.person_id is None:
+            dev.person_id = person_id
+        elif dev.person_id != person_id:
+            raise UserError(f"device {dev.name} ({rec.address}) belongs to another person")
+        return dev.id
+
+
+def start_run(db_maker: so.sessionmaker[so.Session], clock: Clock, person_id: int, device_id: int | None,
+              origin: str) -> int:  # fmt: skip
+    with db_maker.begin() as db:
+        run = Run(kind=str(RunKind.IMPORT), person_id=person_id, device_id=device_id, started_ms=clock.now_ms(),
+                  status=str(RunStatus.RUNNING), origin=origin[-255:])  # fmt: skip
+        db.add(run)
+        db.flush()
+        return run.id
+
+
+def finish_run(db_maker: so.sessionmaker[so.Session], clock: Clock, run_id: int, counts: IngestCounts,
+               outcome: Outcome) -> None:  # fmt: skip
+    with db_maker.begin() as db:
+        run = db.get(Run, run_id)
+        assert run is not None
+        run.ended_ms = clock.now_ms()
+        run.status = str(RunStatus.FAILED if outcome.error else RunStatus.OK)
+        run.error = outcome.error
+        run.heart_rate_count, run.rr_count, run.sleep_count = counts.heart_rate, counts.rr, counts.sleep
+        run.detail = outcome.detail or None
+
+
+def write_metrics(db_maker: so.sessionmaker[so.Session], rows: Iterable[tuple[int, str, float]],
+                  prov: Provenance) -> int:  # fmt: skip
+    """(t_ms, kind, value) rows into device_metric, idempotently (natural key person, device, kind, time).
+
+    Few rows (one per night or per five minutes), so a Core insert per chunk is plenty; they do not go through
+    tracker.ingest, which writes only the three sample tables."""
+    assert prov.device_id is not None, "a device metric always names its device"
+    inserted = 0
+    it = iter(rows)
+    while True:
+        chunk = [
+            {"person_id": prov.person_id, "device_id": prov.device_id, "t_ms": t, "kind": k, "value": v,
+             "source": str(Source(prov.source)), "run_id": prov.run_id}  # fmt: skip
+            for t, k, v in _take(it, METRIC_CHUNK_ROWS)
+        ]
+        if not chunk:
+            return inserted
+        with db_maker.begin() as db:
+            if db.get_bind().dialect.name == "sqlite":
+                from sqlalchemy.dialects.sqlite import insert
+            else:
+                from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+            # RETURNING counts the new rows on both backends (psycopg reports no rowcount for this statement)
+            stmt = insert(DeviceMetric).values(chunk).on_conflict_do_nothing().returning(DeviceMetric.t_ms)
+            inserted += len(db.execute(stmt).all())
+
+
+def _take(it: Iterator[tuple[int, str, float]], n: int) -> Iterator[tuple[int, str, float]]:
+    for _ in range(n):
+        row = next(it, None)
+        if row is None:
+            return
+        yield row
+
+
+def ingest_all(ingest: Ingest, prov: Provenance, hr: Iterable[tuple[int, int]] = (),
+               rr: Iterable[tuple[int, float]] = (), sleep: Iterable[tuple[int, int, str]] = ()) -> IngestCounts:  # fmt: skip
+    """Write three streams through the one ingest path; return how many of each were new."""
+    return IngestCounts(ingest.heart_rate(hr, prov), ingest.rr(rr, prov), ingest.sleep(sleep, prov))
