@@ -18,7 +18,7 @@ import sqlalchemy.orm as so
 from tracker.clock import Clock
 from tracker.errors import NotFound, UserError
 from tracker.model import RunKind, RunStatus
-from tracker.storage.models import HeartRateRow, MassageSession, Person, RRRow, Run, SleepRow
+from tracker.storage.models import DeviceMetric, HeartRateRow, MassageSession, Person, RRRow, Run, SleepRow
 from tracker.timefmt import format_local
 
 DAY_MS = 86_400_000
@@ -96,13 +96,15 @@ class RunRows:
     rr: int
     sleep: int
     sessions: int
+    device_metrics: int = 0  # a device's own values (Apple's SDNN, Garmin's overnight HRV)
 
     @property
     def total(self) -> int:
-        return self.heart_rate + self.rr + self.sleep + self.sessions
+        return self.heart_rate + self.rr + self.sleep + self.sessions + self.device_metrics
 
 
-_TABLES = {"heart_rate": HeartRateRow, "rr": RRRow, "sleep": SleepRow, "sessions": MassageSession}
+_TABLES = {"heart_rate": HeartRateRow, "rr": RRRow, "sleep": SleepRow, "sessions": MassageSession,
+           "device_metrics": DeviceMetric}
 
 
 class ImportRuns:

@@ -127,7 +127,8 @@ def _undo(cfg: Config, args: argparse.Namespace) -> int:
         runs = tracker.import_runs
         stored = runs.stored(args.undo)
         print(f"run {stored.run_id} ({stored.origin or 'import'}, {stored.status}) stored rows still there: "
-              f"{stored.heart_rate} heart-rate, {stored.rr} RR, {stored.sleep} sleep, {stored.sessions} sessions")  # fmt: skip
+              f"{stored.heart_rate} heart-rate, {stored.rr} RR, {stored.sleep} sleep, {stored.sessions} sessions, "
+              f"{stored.device_metrics} device-computed values")  # fmt: skip
         if stored.total == 0:
             print("nothing to delete")
             return 0

@@ -87,6 +87,22 @@ def import_saved(tracker: Tracker, person_id: int, display: str, save: Callable[
         for o in outcomes:
             o.path = o.path.replace(str(path), display)
             o.error = None if o.error is None else o.error.replace(str(path), display)
+        _rename_run_origins(tracker, str(path), display)
         return outcomes
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _rename_run_origins(tracker: Tracker, temp_path: str, display: str) -> None:
+    """The runs of an upload name the uploaded file (what the person knows), not the temporary path."""
+    import sqlalchemy as sa
+
+    from tracker.storage.models import Run
+
+    with tracker.sessionmaker.begin() as db:
+        for run in db.scalars(sa.select(Run).where(Run.origin.startswith(temp_path, autoescape=True))):
+            run.origin = (display + (run.origin or "")[len(temp_path):])[-255:]
+            if run.error:
+                run.error = run.error.replace(temp_path, display)
+            if run.detail:
+                run.detail = run.detail.replace(temp_path, display)

@@ -72,3 +72,20 @@ def test_broken_xml_names_the_line(tracker: Tracker, tmp_path: Path) -> None:
     ana = tracker.people.add("Ana", "UTC")
     [outcome] = Importers(tracker).import_path(ana.id, path)
     assert outcome.error is not None and outcome.error.startswith(f"{path}:") and "not a readable Apple Health export" in outcome.error
+
+
+def test_undo_of_an_apple_import_deletes_its_device_metrics_too(tracker: Tracker, tmp_path: Path) -> None:
+    path = tmp_path / "export.xml"
+    exp = apple_fixture.build(path, as_zip=False)
+    ana = tracker.people.add("Ana", "Europe/Berlin")
+    [outcome] = Importers(tracker).import_path(ana.id, path)
+    assert outcome.error is None, outcome.error
+    with tracker.sessionmaker() as db:
+        run_id = db.scalar(sa.select(DeviceMetric.run_id).limit(1))
+    assert run_id is not None
+    shown = tracker.import_runs.stored(run_id)
+    assert shown.device_metrics == len(exp.metrics) > 0
+    undone = tracker.import_runs.undo(run_id)
+    assert undone.device_metrics == len(exp.metrics)
+    hr, sleep, metrics = _stored(tracker)
+    assert (hr, sleep, metrics) == ([], [], [])
