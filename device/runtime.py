@@ -128,8 +128,8 @@ class BleRuntime:
     def scan(self, seconds: float) -> list[ScanResult]:
         return self.call(self._collector().scan(seconds), seconds + 30)
 
-    def pair(self, address: str, person_id: int) -> int:
-        return self.call(self._collector().pair(address, person_id), 120)
+    def pair(self, address: str, person_id: int, auth_key: bytes | None = None) -> int:
+        return self.call(self._collector().pair(address, person_id, auth_key), 120)
 
     def capture(self, device_id: int, seconds: float, capture_id: int) -> CaptureOutcome:
         return self.call(self._collector().capture(device_id, seconds, capture_id), seconds + 120)

@@ -194,6 +194,12 @@ class Devices:
         self._notify(info, "unpaired")
         return info
 
+    def auth_key(self, device_id: int) -> bytes | None:
+        """A band's stored auth key, for the collector only (never shown, exported or sent by the API)."""
+        with self._db() as db:
+            dev = db.get(Device, device_id)
+            return None if dev is None or not dev.auth_key else bytes.fromhex(dev.auth_key)
+
     def set_battery(self, device_id: int, battery_pct: int) -> None:
         with self._db.begin() as db:
             dev = db.get(Device, device_id)
