@@ -38,6 +38,17 @@ KEEP_ALIVE_S = 10.0  # the band stops continuous live heart rate without a ping 
 CURSOR_STREAM = "activity"
 
 
+def _join_cursor(next_minute_ms: int, kind: int | None) -> int:
+    """The "activity" cursor: the next minute to fetch, plus 1 + the last sleep kind in its low digits, so the
+    forward fill of kinds 0/10 continues across syncs (the cursor still only grows: minutes step by 60,000)."""
+    return next_minute_ms + (0 if kind is None else 1 + kind)
+
+
+def _split_cursor(cursor_ms: int) -> tuple[int, int | None]:
+    extra = cursor_ms % MINUTE_MS
+    return cursor_ms - extra, (extra - 1 if extra else None)
+
+
 class AuthKeyError(UserError):
     """The band refused the auth key (or none was given)."""
 
@@ -205,8 +216,11 @@ class HuamiDriver(Driver):
         counts = ctx.counts
         prov = Provenance(ctx.person_id, Source.HISTORY, ctx.device_id, ctx.run_id)
         cursor = await asyncio.to_thread(ctx.ingest.cursor, ctx.device_id, CURSOR_STREAM)
-        since_ms = cursor if cursor is not None else (now_ms - ctx.first_sync_days * DAY_MS) // MINUTE_MS * MINUTE_MS
-        previous_kind: int | None = None
+        if cursor is None:
+            since_ms = (now_ms - ctx.first_sync_days * DAY_MS) // MINUTE_MS * MINUTE_MS
+            previous_kind: int | None = None
+        else:
+            since_ms, previous_kind = _split_cursor(cursor)
         for _round in range(MAX_ROUNDS):
             if since_ms >= now_ms - MINUTE_MS:
                 return
@@ -236,10 +250,11 @@ class HuamiDriver(Driver):
             hr_rows = [(t, bpm) for t, bpm in activity.heart_rate_rows(samples) if BPM_MIN <= bpm <= BPM_MAX]
             sleep_rows = activity.sleep_rows(samples, previous_kind)
             previous_kind = activity.fill_kinds(samples, previous_kind)[-1]
+            cursor_ms = _join_cursor(samples[-1].t_ms + MINUTE_MS, previous_kind)
             end_ms = samples[-1].t_ms + MINUTE_MS
             counts.heart_rate += await asyncio.to_thread(ctx.ingest.heart_rate, hr_rows, prov)
             counts.sleep += await asyncio.to_thread(ctx.ingest.sleep, sleep_rows, prov,
-                                                    CursorUpdate(ctx.device_id, CURSOR_STREAM, end_ms))  # fmt: skip
+                                                    CursorUpdate(ctx.device_id, CURSOR_STREAM, cursor_ms))  # fmt: skip
             counts.minutes += len(samples)
             if not ctx.keep_on_device:
                 await session.ack()  # only after the commit: a lost link repeats the round, never loses it
