@@ -219,6 +219,8 @@ class HuamiDriver(Driver):
         if cursor is None:
             since_ms = (now_ms - ctx.first_sync_days * DAY_MS) // MINUTE_MS * MINUTE_MS
             previous_kind: int | None = None
+            # Fix the first sync's window now, so a resumed or repeated first sync starts at the same minute.
+            await asyncio.to_thread(ctx.ingest.sleep, [], prov, CursorUpdate(ctx.device_id, CURSOR_STREAM, since_ms))
         else:
             since_ms, previous_kind = _split_cursor(cursor)
         for _round in range(MAX_ROUNDS):
