@@ -499,17 +499,19 @@ class EmulatorLink:
             await self.remove(peripheral)
 
 
-PROFILES = ("strap", "ring", "both")
+PROFILES = ("strap", "ring", "band", "both")
+# The emulated band's key when none is given: a demo value, printed by `tracker emulate`, never a real band's.
+DEMO_BAND_KEY = bytes.fromhex("0123456789abcdef0123456789abcdef")
 
 
 def build_profile(
-    profile: str, feed: Any, now_ms: Callable[[], int] | None = None
+    profile: str, feed: Any, now_ms: Callable[[], int] | None = None, band_key: bytes | None = None
 ) -> Sequence[EmulatedPeripheral]:
-    """The emulated devices of a named profile ("strap", "ring" or "both"), fed by `feed`.
-
-    `feed` is the physiology model (it satisfies both `RRFeed` and `HistoryFeed`).
+    """The emulated devices of a named profile ("strap", "ring", "band" or "both" = strap and ring), fed by
+    `feed`, the physiology model (it satisfies `RRFeed`, `HistoryFeed` and `BandFeed`).
     """
-    # Imported here: strap/ring import this module for the base class.
+    # Imported here: strap/ring/band import this module for the base class.
+    from device.emulator.band import EmulatedBand
     from device.emulator.ring import EmulatedRing
     from device.emulator.strap import EmulatedStrap
 
@@ -519,6 +521,8 @@ def build_profile(
         devices.append(EmulatedStrap(feed=feed, now_ms=clock))
     if profile in ("ring", "both"):
         devices.append(EmulatedRing(feed=feed, now_ms=clock))
+    if profile == "band":
+        devices.append(EmulatedBand(feed=feed, now_ms=clock, auth_key=band_key or DEMO_BAND_KEY))
     if not devices:
         raise ValueError(f"unknown emulator profile {profile!r}; expected one of {PROFILES}")
     return devices
@@ -532,6 +536,8 @@ async def serve_emulator(
     *,
     now_ms: Callable[[], int] | None = None,
     ready: asyncio.Event | None = None,
+    band_key: bytes | None = None,
+    configure: Callable[[list[EmulatedPeripheral]], None] | None = None,
 ) -> None:
     """Serve emulated wearables to another process until `stop_event` is set.
 
@@ -542,8 +548,13 @@ async def serve_emulator(
     """
     world = EmulatorLink()
     try:
-        for peripheral in build_profile(profile, feed, now_ms):
+        peripherals = list(build_profile(profile, feed, now_ms, band_key))
+        if configure is not None:
+            configure(peripherals)  # fault injection from `tracker emulate` flags
+        for peripheral in peripherals:
             await world.add(peripheral)
+            if profile == "band" and band_key is None:
+                logger.warning("emulated band %s uses the demo auth key %s", peripheral.address_str, DEMO_BAND_KEY.hex())
         await world.expose(transport_spec)
         logger.info("emulating %s on %s", profile, transport_spec)
         if ready is not None:
