@@ -22,6 +22,24 @@ from tracker.storage.models import Capture, Device, MassageSession, Person, Run
 from tracker.timefmt import format_local
 
 
+AUTH_KEY_BYTES = 16
+
+
+def parse_auth_key(text: str | None) -> bytes | None:
+    """A band's 16-byte auth key from 32 hex digits (optionally `0x`-prefixed, as Gadgetbridge shows it);
+    None for an empty field. The message never repeats what was typed: it is a secret."""
+    if text is None or not text.strip():
+        return None
+    digits = text.strip().lower().removeprefix("0x")
+    try:
+        key = bytes.fromhex(digits)
+    except ValueError:
+        raise UserError("the auth key must be 32 hexadecimal digits") from None
+    if len(key) != AUTH_KEY_BYTES:
+        raise UserError(f"the auth key must be 32 hexadecimal digits (got {len(digits)})")
+    return key
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceInfo:
     id: int

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from device.protocols.errors import DecodeError
+from tracker import devices
+from tracker.errors import UserError
 
 
 def _vendor_uuid(short: int) -> str:
@@ -79,14 +81,13 @@ def hr_interval_command(minutes: int) -> bytes:
 
 
 def parse_auth_key(text: str) -> bytes:
-    """The 16-byte key from 32 hex digits (optionally `0x`-prefixed, as Gadgetbridge shows it)."""
-    digits = text.strip().lower().removeprefix("0x")
+    """The 16-byte key from 32 hex digits (optionally `0x`-prefixed); ValueError naming the key otherwise."""
     try:
-        key = bytes.fromhex(digits)
-    except ValueError:
-        raise ValueError("the auth key must be 32 hexadecimal digits") from None
-    if len(key) != KEY_BYTES:
-        raise ValueError(f"the auth key must be 32 hexadecimal digits (got {len(digits)})")
+        key = devices.parse_auth_key(text)
+    except UserError as exc:
+        raise ValueError(str(exc)) from None
+    if key is None:
+        raise ValueError("the auth key must be 32 hexadecimal digits (got none)")
     return key
 
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from tracker.bootstrap import Tracker, build_tracker
 from tracker.config import Config
+from tracker.devices import parse_auth_key as devices_parse_auth_key
 from tracker.errors import UserError
 from tracker.model import Phase
 from tracker.timefmt import format_local
@@ -42,13 +43,9 @@ def cmd_scan(cfg: Config, args: argparse.Namespace) -> int:
 
 def parse_auth_key(text: str | None) -> bytes | None:
     """A band's key from the command line or a form (never echoed back: messages name the problem only)."""
-    if text is None or not text.strip():
-        return None
-    from device.protocols.huami import parse_auth_key as parse
-
     try:
-        return parse(text)
-    except ValueError as exc:
+        return devices_parse_auth_key(text)
+    except UserError as exc:
         raise UserError(f"--auth-key: {exc}") from None
 
 
