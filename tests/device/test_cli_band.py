@@ -62,3 +62,15 @@ def test_band_over_tcp_from_the_command_line(config_file: Path, capsys: pytest.C
     finally:
         emulator.terminate()
         emulator.wait(10)
+
+
+def test_scan_without_a_bluetooth_stack_exits_2_saying_what_to_install(config_file: Path, tmp_path: Path) -> None:
+    import os
+
+    assert main(["--config", str(config_file), "init"]) == 0
+    env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={tmp_path / 'no-such-bus'}"}
+    proc = subprocess.run([sys.executable, "-m", "tracker", "--config", str(config_file), "scan", "--seconds", "1"],
+                          capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+    assert proc.returncode == 2
+    assert "no usable Bluetooth stack" in proc.stderr and "BlueZ" in proc.stderr and "--transport" in proc.stderr
+    assert "Traceback" not in proc.stderr

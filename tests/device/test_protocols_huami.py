@@ -123,3 +123,16 @@ def test_sleep_kinds_forward_fill_light_deep_and_awake_in_the_night() -> None:
     assert rows[4] == (99 * 60_000, 100 * 60_000, "light")  # 90 min apart: a new sleep, not awake
     assert act.fill_kinds(_samples([0x00, 0x0A]), previous=11) == [11, 11]
     assert act.sleep_rows(_samples([0x01, 0x03, 0x06])) == []
+
+
+def test_detection_by_family() -> None:
+    from device.drivers import detect
+
+    assert detect("Mi Smart Band 5", [huami.SERVICE_UUID]).family == "huami"
+    assert detect("Amazfit Band 5", []).family == "huami"
+    # a band also offers the Heart Rate Service: the vendor family wins over the generic strap
+    assert detect("Mi Band 4", ["0000180d-0000-1000-8000-00805f9b34fb", huami.AUTH_SERVICE_UUID]).family == "huami"
+    assert detect("Polar H10 1234", ["0000180d-0000-1000-8000-00805f9b34fb"]).family == "hrs"
+    for ring in ("R02_1199", "R06_AB", "R09_0C3F", "R10_1", "COLMI R03"):
+        assert detect(ring, []).family == "colmi"
+    assert detect("Headphones", []) is None
