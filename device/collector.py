@@ -151,13 +151,28 @@ class Collector:
         if dev.person_id is None:
             raise NotInRange(f"device {device_id} belongs to nobody")
         run_id = await asyncio.to_thread(self.devices.start_run, RunKind.CAPTURE, device_id, dev.person_id, f"capture {capture_id}")
-        prov = Provenance(dev.person_id, Source.LIVE, device_id, run_id)
+        stored = {"rr": 0, "hr": 0}
+        try:
+            return await self._capture_in_run(dev.person_id, dev.address, dev.family, device_id, run_id, seconds,
+                                              capture_id, stored)  # fmt: skip
+        except Exception as exc:
+            # Whatever went wrong, the capture and its run end `failed` with the error and what was stored.
+            message = _describe(exc)
+            await asyncio.to_thread(self.devices.update_capture, capture_id, ended_ms=self.clock.now_ms(),
+                                    status=str(CaptureStatus.FAILED), message=message, run_id=run_id)  # fmt: skip
+            await asyncio.to_thread(self.devices.finish_run, run_id, RunStatus.FAILED, rr_count=stored["rr"],
+                                    heart_rate_count=stored["hr"], error=message)  # fmt: skip
+            raise
+
+    async def _capture_in_run(self, person_id: int, address: str, family: str, device_id: int, run_id: int,
+                              seconds: float, capture_id: int, stored: dict[str, int]) -> CaptureOutcome:  # fmt: skip
+        prov = Provenance(person_id, Source.LIVE, device_id, run_id)
         start_ms = self.clock.now_ms()
         end_ms = start_ms + round(seconds * 1000)
         await asyncio.to_thread(self.devices.update_capture, capture_id, started_ms=start_ms, device_id=device_id)
-        driver = drivers.driver_for(dev.family)
+        driver = drivers.driver_for(family)
         if not driver.capabilities.live_capture:
-            message = f"a {dev.family} device has no live heart rate: capture with a chest strap"
+            message = f"a {family} device has no live heart rate: capture with a chest strap"
             await asyncio.to_thread(self.devices.update_capture, capture_id, ended_ms=self.clock.now_ms(),
                                     status=str(CaptureStatus.FAILED), message=message, run_id=run_id)  # fmt: skip
             await asyncio.to_thread(self.devices.finish_run, run_id, RunStatus.FAILED, error=message)
@@ -176,9 +191,9 @@ class Collector:
             pending_rr.clear()
             pending_hr.clear()
             if rr:
-                await asyncio.to_thread(self.ingest.rr, rr, prov)
+                stored["rr"] += await asyncio.to_thread(self.ingest.rr, rr, prov)
             if hr:
-                await asyncio.to_thread(self.ingest.heart_rate, hr, prov)
+                stored["hr"] += await asyncio.to_thread(self.ingest.heart_rate, hr, prov)
 
         def consume(received_ms: int, data: bytes) -> None:
             try:
@@ -200,7 +215,7 @@ class Collector:
         while self.clock.now_ms() < end_ms:
             gone = asyncio.Event()
             try:
-                client = await connect(dev.address, self.backend, scan_timeout_s=min(self.ble.scan_s, max(1.0, (end_ms - self.clock.now_ms()) / 1000)),
+                client = await connect(address, self.backend, scan_timeout_s=min(self.ble.scan_s, max(1.0, (end_ms - self.clock.now_ms()) / 1000)),
                                        attempts=self.ble.connect_attempts, on_disconnect=lambda _c: gone.set())  # fmt: skip
             except NotInRange as exc:
                 message = str(exc)

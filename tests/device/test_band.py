@@ -221,3 +221,18 @@ def test_live_capture_from_a_band_is_heart_rate_only(bw: BandWorld) -> None:
     with bw.tracker.sessionmaker() as db:
         assert db.scalar(sa.select(sa.func.count()).select_from(RRRow)) == 0
         assert db.scalar(sa.select(sa.func.count()).select_from(HeartRateRow)) == outcome.heart_rate
+
+
+def test_a_capture_that_raises_ends_its_run_failed_with_the_error(bw: BandWorld) -> None:
+    device_id = _pair(bw)
+    with bw.tracker.sessionmaker.begin() as db:
+        db.execute(sa.update(Device).values(auth_key="00" * 16))  # the band was re-paired with its app: key changed
+    now = bw.tracker.clock.now_ms()
+    cap = bw.devices.new_capture(bw.person_id, device_id, now, now + 1000)
+    with pytest.raises(UserError, match="auth key"):
+        bw.runtime.capture(device_id, 1.0, cap)
+    run = bw.devices.runs(limit=1)[0]
+    assert (run.kind, run.status) == ("capture", "failed") and "auth key" in (run.error or "")
+    assert bw.devices.capture(cap).status == "failed"
+    outcome = bw.runtime.sync(device_id)  # a sync says the same, and fails without raising
+    assert outcome.status == "failed" and "auth key" in (outcome.error or "")
