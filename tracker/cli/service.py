@@ -60,7 +60,7 @@ class Service:
         self._started.append("jobs")
         self.jobs.every("service-heartbeat", HEARTBEAT_S, 0, "heartbeat")
         self.jobs.daily("nightly-summaries", self.cfg.jobs.nightly_summary_time, "build_nightly_summaries")
-        job_functions.ensure_device_jobs()
+        job_functions.ensure_device_jobs(refresh=True)  # a changed [sync] interval_min applies to paired devices
         for session in t.sessions.list(statuses=[SessionStatus.PLANNED], from_ms=t.clock.now_ms()):
             self.planner.plan(session)  # idempotent: jobs keep their ids, finished captures are kept
         logger.info("service started")
