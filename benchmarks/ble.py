@@ -6,8 +6,11 @@
    `--seconds` (default 60): notifications sent vs received (lost must be 0) and process CPU per device.
 3. A 7-day Colmi ring history sync through the real collector over the in-process link into a fresh
    SQLite file: seconds and records/s (median of `--repeat` runs).
+4. A 7-day Huami band sync (per-minute activity fetch in rounds, with auth) the same way at ATT MTU 23 and
+   247: wall and CPU seconds, minutes/s (median of `--repeat` runs), and the ratio of MTU 247 to MTU 23
+   (the baseline, measured in the same run).
 
-    python benchmarks/ble.py [--seconds 60] [--repeat 3]
+    python benchmarks/ble.py [--seconds 60] [--repeat 3] [--only decode|straps|ring|band]
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from bleak import BleakClient, BleakScanner
 
 from device.bumble_backend import BumbleCentral, bleak_kwargs
 from device.collector import Collector
+from device.emulator.band import EmulatedBand
 from device.emulator.link import EmulatorLink
 from device.emulator.ring import EmulatedRing
 from device.emulator.strap import EmulatedStrap
@@ -145,15 +149,67 @@ def bench_ring(days: int, repeat: int) -> None:
           f"{records:,} records, {records / seconds:,.0f} records/s")  # fmt: skip
 
 
+BAND_KEY = bytes(range(16))
+
+
+async def _band_sync_once(days: int, mtu: int) -> tuple[float, float, int]:
+    sim, tz = _sim(days)
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        upgrade_schema(engine)
+        db = make_sessionmaker(engine)
+        clock = SystemClock()
+        person = People(db, clock).add("bench", tz)
+        devices = Devices(db, clock)
+        world = EmulatorLink()
+        band = await world.add(EmulatedBand(feed=sim, auth_key=BAND_KEY, history_days=days + 1))
+        central = BumbleCentral(emulator=world)
+        await central.open("emulator")
+        scanner, client = bleak_kwargs(central)
+        collector = Collector(
+            devices=devices, ingest=Ingest(db), person_tz=lambda _p: tz, clock=clock,
+            ble=BleConfig(backend="bumble", scan_s=3, request_timeout_s=5), sync=SyncConfig(first_sync_days=days),
+            capture=CaptureConfig(), backend=BackendKwargs(scanner, {**client, "mtu": mtu}),
+        )  # fmt: skip
+        device_id = await collector.pair(band.address_str, person.id, BAND_KEY)
+        cpu0, start = time.process_time(), time.perf_counter()
+        outcome = await collector.sync(device_id)
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu0
+        assert outcome.status == "ok", outcome
+        await central.close()
+        await world.close()
+        engine.dispose()
+        return elapsed, cpu, (band.acked_until_ms - min(band.round_starts)) // 60_000
+
+
+def bench_band(days: int, repeat: int) -> None:
+    rates = {}
+    for mtu in (23, 247):
+        results = [asyncio.run(_band_sync_once(days, mtu)) for _ in range(repeat)]
+        seconds = statistics.median(r[0] for r in results)
+        cpu = statistics.median(r[1] for r in results)
+        minutes = results[0][2]
+        rates[mtu] = minutes / seconds
+        print(f"[band] {days}-day sync at MTU {mtu}: {seconds:.2f} s wall, {cpu:.2f} s CPU (median of {repeat}), "
+              f"{minutes:,} minutes, {rates[mtu]:,.0f} minutes/s")  # fmt: skip
+    print(f"[band] MTU 247 vs MTU 23 (baseline): ratio {rates[247] / rates[23]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the 20 straps stream")
     parser.add_argument("--straps", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", choices=["decode", "straps", "ring", "band"])
     args = parser.parse_args()
-    bench_decode()
-    asyncio.run(bench_straps(args.straps, args.seconds))
-    bench_ring(7, args.repeat)
+    if args.only in (None, "decode"):
+        bench_decode()
+    if args.only in (None, "straps"):
+        asyncio.run(bench_straps(args.straps, args.seconds))
+    if args.only in (None, "ring"):
+        bench_ring(7, args.repeat)
+    if args.only in (None, "band"):
+        bench_band(7, args.repeat)
 
 
 if __name__ == "__main__":

@@ -12,21 +12,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
 
-from device import colmi_sync
-from device.link import BackendKwargs, NotifyQueue, NotInRange, RequestTimeout, connect, now_ms
+from device import drivers
+from device.beats import BeatClock, LiveBeat
+from device.drivers.base import REQUEST_ERRORS, Driver, PairContext, SyncContext, SyncCounts
+from device.link import BackendKwargs, LinkLost, NotifyQueue, NotInRange, RequestTimeout, connect, now_ms
 from device.protocols import gatt_std, hrs
-from device.protocols import colmi as colmi_protocol
 from device.protocols.errors import DecodeError
 from tracker.analysis.artifacts import gate_rr
 from tracker.clock import Clock
 from tracker.config import BleConfig, CaptureConfig, SyncConfig
 from tracker.devices import Devices
+from tracker.errors import UserError
 from tracker.ingest import Ingest, Provenance
 from tracker.model import CaptureStatus, RunKind, RunStatus, Source
 from tracker.ports import CaptureOutcome, ScanResult, SyncOutcome
@@ -36,34 +37,19 @@ FLUSH_INTERVAL_S = 2.0  # how often live samples are written during a capture
 RECONNECT_BACKOFF_S = (0.2, 0.5, 1.0, 2.0, 4.0)
 
 
+SYNC_RESUMES = 2  # a link lost mid-sync is reconnected this many times; the sync resumes from its cursors
+
+
 def detect_family(name: str | None, service_uuids: list[str]) -> str | None:
     """Which supported family a device belongs to, from its advertisement."""
-    uuids = {u.lower() for u in service_uuids}
-    if colmi_protocol.SERVICE_UUID in uuids:
-        return "colmi"
-    if hrs.HEART_RATE_SERVICE_UUID in uuids:
-        return "hrs"
-    if name and name.upper().startswith(("R02", "R03", "R06", "R10", "COLMI")):
-        return "colmi"  # rings that omit the service UUID from their advertisement
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class LiveBeat:
-    t_ms: int
-    rr_ticks: int
+    driver = drivers.detect(name, service_uuids)
+    return None if driver is None else driver.family
 
 
 def beats_from_notification(received_ms: int, m: hrs.HeartRateMeasurement) -> list[LiveBeat]:
-    """RR values in a notification are oldest first and the newest ends at (about) the receive time:
-    beat times go backwards from there by the RR durations (ms, rounded)."""
-    beats = []
-    t = float(received_ms)
-    for ticks in reversed(m.rr_ticks_1024):
-        beats.append(LiveBeat(round(t), ticks))
-        t -= ticks * 1000 / 1024
-    beats.reverse()
-    return beats
+    """Beat times of one notification on its own (a fresh `BeatClock`): the newest beat ends at the
+    receive time. A capture keeps one `BeatClock` so that later notifications follow the RR series."""
+    return BeatClock().beats(received_ms, m.rr_ticks_1024)
 
 
 class Collector:
@@ -109,17 +95,18 @@ class Collector:
 
     # -- pair -------------------------------------------------------------------------------------
 
-    async def pair(self, address: str, person_id: int) -> int:
-        """Connect, read Device Information and battery, store the device for `person_id`."""
+    async def pair(self, address: str, person_id: int, auth_key: bytes | None = None) -> int:
+        """Connect, read Device Information and battery, do the family's pairing step (a band's key), store
+        the device for `person_id`."""
         device = await BleakScanner.find_device_by_address(address, timeout=self.ble.scan_s, **self.backend.scanner)
         if device is None:
             raise NotInRange(f"{address} not found: is it on, near, and not connected to a phone?")
         client = await connect(address, self.backend, scan_timeout_s=self.ble.scan_s, attempts=self.ble.connect_attempts)
         try:
             uuids = [s.uuid for s in client.services]
-            family = detect_family(device.name, uuids)
-            if family is None:
-                raise NotInRange(f"{address} offers neither the Heart Rate Service nor a supported ring protocol")
+            driver = drivers.detect(device.name, uuids)
+            if driver is None:
+                raise NotInRange(f"{address} offers neither the Heart Rate Service nor a supported vendor protocol")
             info: dict[str, str] = {}
             for field_name, uuid in gatt_std.DIS_STRING_UUIDS.items():
                 if client.services.get_characteristic(uuid) is None:
@@ -129,27 +116,26 @@ class Collector:
                     info[field_name] = gatt_std.decode_dis_string(bytes(raw))
                 except (DecodeError, BleakError, TimeoutError, asyncio.TimeoutError):
                     continue  # every DIS field is optional
-            battery = await self._read_battery(client, family)
+            tz = await asyncio.to_thread(self.person_tz, person_id)
+            extra = await driver.on_pair(PairContext(client, self.ble.request_timeout_s, tz, auth_key,
+                                                     configure_heart_rate=self.ble.configure_band_heart_rate))  # fmt: skip
+            battery = await self._read_battery(client, driver)
         finally:
             await client.disconnect()
         stored = await asyncio.to_thread(
-            self.devices.upsert, device.address, person_id, name=device.name or address, family=family,
+            self.devices.upsert, device.address, person_id, name=device.name or address, family=driver.family,
             manufacturer=info.get("manufacturer"), model=info.get("model"), serial=info.get("serial"),
-            firmware=info.get("firmware"),
+            firmware=info.get("firmware"), **extra,
         )  # fmt: skip
         if battery is not None:
             await asyncio.to_thread(self.devices.set_battery, stored.id, battery)
-        logger.info("paired %s (%s) as device %s for person %s", address, family, stored.id, person_id)
+        logger.info("paired %s (%s) as device %s for person %s", address, driver.family, stored.id, person_id)
         return stored.id
 
-    async def _read_battery(self, client: BleakClient, family: str) -> int | None:
+    async def _read_battery(self, client: BleakClient, driver: Driver) -> int | None:
         try:
-            if client.services.get_characteristic(gatt_std.BATTERY_LEVEL_UUID) is not None:
-                raw = await asyncio.wait_for(client.read_gatt_char(gatt_std.BATTERY_LEVEL_UUID), self.ble.request_timeout_s)
-                return gatt_std.decode_battery_level(bytes(raw))
-            if family == "colmi":
-                return (await colmi_sync.ColmiSession(client, self.ble.request_timeout_s).battery()).level_pct
-        except (DecodeError, BleakError, RequestTimeout, TimeoutError, asyncio.TimeoutError) as exc:
+            return await driver.battery(client, self.ble.request_timeout_s)
+        except REQUEST_ERRORS as exc:
             logger.info("battery not available: %s", exc)
         return None
 
@@ -165,10 +151,34 @@ class Collector:
         if dev.person_id is None:
             raise NotInRange(f"device {device_id} belongs to nobody")
         run_id = await asyncio.to_thread(self.devices.start_run, RunKind.CAPTURE, device_id, dev.person_id, f"capture {capture_id}")
-        prov = Provenance(dev.person_id, Source.LIVE, device_id, run_id)
+        stored = {"rr": 0, "hr": 0}
+        try:
+            return await self._capture_in_run(dev.person_id, dev.address, dev.family, device_id, run_id, seconds,
+                                              capture_id, stored)  # fmt: skip
+        except Exception as exc:
+            # Whatever went wrong, the capture and its run end `failed` with the error and what was stored.
+            message = _describe(exc)
+            await asyncio.to_thread(self.devices.update_capture, capture_id, ended_ms=self.clock.now_ms(),
+                                    status=str(CaptureStatus.FAILED), message=message, run_id=run_id)  # fmt: skip
+            await asyncio.to_thread(self.devices.finish_run, run_id, RunStatus.FAILED, rr_count=stored["rr"],
+                                    heart_rate_count=stored["hr"], error=message)  # fmt: skip
+            raise
+
+    async def _capture_in_run(self, person_id: int, address: str, family: str, device_id: int, run_id: int,
+                              seconds: float, capture_id: int, stored: dict[str, int]) -> CaptureOutcome:  # fmt: skip
+        prov = Provenance(person_id, Source.LIVE, device_id, run_id)
         start_ms = self.clock.now_ms()
         end_ms = start_ms + round(seconds * 1000)
         await asyncio.to_thread(self.devices.update_capture, capture_id, started_ms=start_ms, device_id=device_id)
+        driver = drivers.driver_for(family)
+        if not driver.capabilities.live_capture:
+            message = f"a {family} device has no live heart rate: capture with a chest strap"
+            await asyncio.to_thread(self.devices.update_capture, capture_id, ended_ms=self.clock.now_ms(),
+                                    status=str(CaptureStatus.FAILED), message=message, run_id=run_id)  # fmt: skip
+            await asyncio.to_thread(self.devices.finish_run, run_id, RunStatus.FAILED, error=message)
+            return CaptureOutcome(capture_id, str(CaptureStatus.FAILED), message=message)
+        auth_key = await asyncio.to_thread(self.devices.auth_key, device_id) if driver.needs_auth_key else None
+        beat_clock = BeatClock()
         notes = NotifyQueue()
         rr_ms_all: list[float] = []
         pending_rr: list[tuple[int, float]] = []
@@ -181,9 +191,9 @@ class Collector:
             pending_rr.clear()
             pending_hr.clear()
             if rr:
-                await asyncio.to_thread(self.ingest.rr, rr, prov)
+                stored["rr"] += await asyncio.to_thread(self.ingest.rr, rr, prov)
             if hr:
-                await asyncio.to_thread(self.ingest.heart_rate, hr, prov)
+                stored["hr"] += await asyncio.to_thread(self.ingest.heart_rate, hr, prov)
 
         def consume(received_ms: int, data: bytes) -> None:
             try:
@@ -193,7 +203,7 @@ class Collector:
                 return
             pending_hr.append((received_ms, m.bpm))
             counts["hr"] += 1
-            for beat in beats_from_notification(received_ms, m):
+            for beat in beat_clock.beats(received_ms, m.rr_ticks_1024):
                 if beat.t_ms < start_ms:
                     continue  # RR that ended before the window started
                 rr_ms = beat.rr_ticks * 1000 / 1024
@@ -205,7 +215,7 @@ class Collector:
         while self.clock.now_ms() < end_ms:
             gone = asyncio.Event()
             try:
-                client = await connect(dev.address, self.backend, scan_timeout_s=min(self.ble.scan_s, max(1.0, (end_ms - self.clock.now_ms()) / 1000)),
+                client = await connect(address, self.backend, scan_timeout_s=min(self.ble.scan_s, max(1.0, (end_ms - self.clock.now_ms()) / 1000)),
                                        attempts=self.ble.connect_attempts, on_disconnect=lambda _c: gone.set())  # fmt: skip
             except NotInRange as exc:
                 message = str(exc)
@@ -217,7 +227,9 @@ class Collector:
                 continue
             counts["connected"] += 1
             attempt = 0
+            beat_clock.reanchor()  # a new link: beats were lost in between
             try:
+                await driver.prepare_live(client, self.ble.request_timeout_s, auth_key)
                 await client.start_notify(hrs.HEART_RATE_MEASUREMENT_UUID, notes.callback)  # subscribe, never read
                 last_flush = now_ms()
                 while self.clock.now_ms() < end_ms and not gone.is_set():
@@ -232,7 +244,7 @@ class Collector:
                         last_flush = now_ms()
                 if gone.is_set() and self.clock.now_ms() < end_ms:
                     gaps.append(f"link lost at {self.clock.now_ms() - start_ms} ms")
-            except (BleakError, TimeoutError, asyncio.TimeoutError) as exc:
+            except (BleakError, RequestTimeout, TimeoutError, asyncio.TimeoutError) as exc:
                 gaps.append(f"link error: {exc}")
             finally:
                 while not notes.queue.empty():
@@ -240,6 +252,7 @@ class Collector:
                 if client.is_connected:
                     try:
                         await client.stop_notify(hrs.HEART_RATE_MEASUREMENT_UUID)
+                        await driver.finish_live(client, self.ble.request_timeout_s)
                     except (BleakError, TimeoutError, asyncio.TimeoutError):
                         pass
                     await client.disconnect()
@@ -259,6 +272,10 @@ class Collector:
                 and gate.flagged_pct <= self.capture_cfg.max_artifact_pct
                 and 100 * covered_s / window_s >= self.capture_cfg.min_coverage_pct
             )
+            if not driver.capabilities.live_rr:
+                # A band sends bpm without RR: the capture is heart rate only, fine when it has readings.
+                good = counts["hr"] > 0
+                gaps.append("heart rate only: this device sends no RR intervals; HRV needs a chest strap")
             status = CaptureStatus.OK if good else CaptureStatus.INSUFFICIENT_QUALITY
             message = "; ".join(gaps) or None
         await asyncio.to_thread(
@@ -284,45 +301,69 @@ class Collector:
         dev = await asyncio.to_thread(self.devices.get, device_id)
         if dev.person_id is None:
             raise NotInRange(f"device {device_id} belongs to nobody")
+        driver = drivers.driver_for(dev.family)
         run_id = await asyncio.to_thread(self.devices.start_run, RunKind.SYNC, device_id, dev.person_id, "sync")
-        result = colmi_sync.SyncCounts()
-        gone = asyncio.Event()
+        counts = SyncCounts()
+        auth_key = await asyncio.to_thread(self.devices.auth_key, device_id) if driver.needs_auth_key else None
+        notes: list[str] = []
         try:
-            client = await connect(dev.address, self.backend, scan_timeout_s=self.ble.scan_s,
-                                   attempts=self.ble.connect_attempts, on_disconnect=lambda _c: gone.set())  # fmt: skip
-        except NotInRange as exc:
-            await asyncio.to_thread(self.devices.finish_run, run_id, RunStatus.FAILED, error=f"not in range: {exc}")
-            return SyncOutcome(run_id, device_id, str(RunStatus.FAILED), error=f"not in range: {exc}")
-        try:
-            if dev.family == "colmi":
-                job = colmi_sync.ColmiSync(
+            for attempt in range(SYNC_RESUMES + 1):
+                gone = asyncio.Event()
+                try:
+                    client = await connect(dev.address, self.backend, scan_timeout_s=self.ble.scan_s,
+                                           attempts=self.ble.connect_attempts, on_disconnect=lambda _c: gone.set())  # fmt: skip
+                except NotInRange as exc:
+                    counts.error = f"not in range: {exc}"
+                    break
+                ctx = SyncContext(
                     client=client, devices=self.devices, ingest=self.ingest, device_id=device_id,
                     person_id=dev.person_id, tz=self.person_tz(dev.person_id), run_id=run_id, clock=self.clock,
                     timeout_s=self.ble.request_timeout_s, first_sync_days=self.sync_cfg.first_sync_days, gone=gone,
+                    device_name=dev.name, auth_key=auth_key, keep_on_device=self.ble.keep_data_on_band, counts=counts,
                 )  # fmt: skip
-                result = await job.run()
-            else:
-                battery = await self._read_battery(client, dev.family)
-                if battery is not None:
-                    await asyncio.to_thread(self.devices.set_battery, device_id, battery)
-                result.unavailable.append("history: a Heart Rate Service device stores none (live captures only)")
-        except (BleakError, RequestTimeout, TimeoutError, asyncio.TimeoutError, EOFError, ConnectionError) as exc:
-            result.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        finally:
-            try:
-                if client.is_connected:
-                    await client.disconnect()
-            except (BleakError, TimeoutError, asyncio.TimeoutError):
-                pass
-        if result.error:
+                try:
+                    await driver.sync(ctx)
+                    counts.error = None
+                    break
+                except (LinkLost, EOFError, ConnectionError, BleakError) as exc:
+                    # The link went away mid-sync: reconnect and resume from the committed cursors.
+                    counts.error = _describe(exc)
+                    if attempt < SYNC_RESUMES:
+                        notes.append(f"link lost ({counts.error}); reconnected and resumed")
+                except (RequestTimeout, TimeoutError, asyncio.TimeoutError, DecodeError, UserError) as exc:
+                    counts.error = _describe(exc)
+                    break
+                finally:
+                    await _disconnect(client)
+        except Exception as exc:
+            # Whatever else went wrong, the run ends `failed` with the error and what it really stored.
+            counts.error = _describe(exc)
+            await asyncio.to_thread(self._finish_sync, run_id, counts, notes, driver)
+            raise
+        status = await asyncio.to_thread(self._finish_sync, run_id, counts, notes, driver)
+        return SyncOutcome(run_id, device_id, str(status), counts.heart_rate, 0, counts.sleep, counts.malformed,
+                           tuple(counts.unavailable + notes), counts.error)  # fmt: skip
+
+    def _finish_sync(self, run_id: int, counts: SyncCounts, notes: list[str], driver: Driver) -> RunStatus:
+        if counts.error:
             status = RunStatus.FAILED
-        elif result.unavailable and dev.family == "colmi":
+        elif counts.unavailable and driver.capabilities.history_sync:
             status = RunStatus.PARTIAL
         else:
             status = RunStatus.OK
-        await asyncio.to_thread(
-            self.devices.finish_run, run_id, status, heart_rate_count=result.heart_rate, sleep_count=result.sleep,
-            malformed_count=result.malformed, detail="; ".join(result.unavailable) or None, error=result.error,
-        )  # fmt: skip
-        return SyncOutcome(run_id, device_id, str(status), result.heart_rate, 0, result.sleep, result.malformed,
-                           tuple(result.unavailable), result.error)  # fmt: skip
+        detail = "; ".join(counts.unavailable + notes) or None
+        self.devices.finish_run(run_id, status, heart_rate_count=counts.heart_rate, sleep_count=counts.sleep,
+                                malformed_count=counts.malformed, detail=detail, error=counts.error)  # fmt: skip
+        return status
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+async def _disconnect(client: BleakClient) -> None:
+    try:
+        if client.is_connected:
+            await client.disconnect()
+    except (BleakError, TimeoutError, asyncio.TimeoutError):
+        pass

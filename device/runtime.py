@@ -13,6 +13,8 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
+from bleak.exc import BleakError
+
 from device.collector import Collector
 from device.link import BackendKwargs, NotInRange
 from tracker.errors import UserError
@@ -21,6 +23,26 @@ from tracker.ports import CaptureOutcome, ScanResult, SyncOutcome
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 EMULATOR_SPEC = "emulator"
+
+
+NO_STACK_HINT = (
+    "no usable Bluetooth stack ({error}): install and start BlueZ (e.g. `apt install bluez`, "
+    "`systemctl start bluetooth`), make sure an adapter is present and powered (`bluetoothctl show`) and the "
+    "user may use it (group `bluetooth`); or use a USB dongle through bumble with `--transport usb:0` "
+    "(`[ble] backend = \"bumble\"`)"
+)
+
+
+def _short(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _stack_missing(exc: BaseException) -> bool:
+    """True when the platform stack itself is missing (no D-Bus/BlueZ, no adapter), not a device problem."""
+    if isinstance(exc, (FileNotFoundError, ConnectionRefusedError, PermissionError)):
+        return True
+    text = str(exc).lower()
+    return any(word in text for word in ("adapter", "bluez", "dbus", "d-bus", "org.freedesktop"))
 
 
 class BluetoothUnavailable(UserError):
@@ -119,6 +141,10 @@ class BleRuntime:
             raise BluetoothUnavailable(f"Bluetooth operation timed out after {timeout_s:.0f} s") from None
         except NotInRange as exc:
             raise BluetoothUnavailable(str(exc)) from None
+        except (OSError, BleakError) as exc:
+            if self._backend == "system" and _stack_missing(exc):
+                raise BluetoothUnavailable(NO_STACK_HINT.format(error=_short(exc))) from None
+            raise
 
     def _collector(self) -> Collector:
         if self.collector is None:
@@ -128,8 +154,8 @@ class BleRuntime:
     def scan(self, seconds: float) -> list[ScanResult]:
         return self.call(self._collector().scan(seconds), seconds + 30)
 
-    def pair(self, address: str, person_id: int) -> int:
-        return self.call(self._collector().pair(address, person_id), 120)
+    def pair(self, address: str, person_id: int, auth_key: bytes | None = None) -> int:
+        return self.call(self._collector().pair(address, person_id, auth_key), 120)
 
     def capture(self, device_id: int, seconds: float, capture_id: int) -> CaptureOutcome:
         return self.call(self._collector().capture(device_id, seconds, capture_id), seconds + 120)

@@ -120,6 +120,8 @@ class BleConfig:
     scan_s: float = field(default=10.0, metadata=_check(_positive))
     request_timeout_s: float = field(default=10.0, metadata=_check(_positive))
     connect_attempts: int = field(default=4, metadata=_check(_positive))
+    keep_data_on_band: bool = False  # Huami bands: fetch without the ack that lets the band drop the data
+    configure_band_heart_rate: bool = True  # at pairing, set a band to measure heart rate every minute
 
 
 @dataclass(frozen=True, slots=True)

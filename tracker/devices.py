@@ -22,6 +22,24 @@ from tracker.storage.models import Capture, Device, MassageSession, Person, Run
 from tracker.timefmt import format_local
 
 
+AUTH_KEY_BYTES = 16
+
+
+def parse_auth_key(text: str | None) -> bytes | None:
+    """A band's 16-byte auth key from 32 hex digits (optionally `0x`-prefixed, as Gadgetbridge shows it);
+    None for an empty field. The message never repeats what was typed: it is a secret."""
+    if text is None or not text.strip():
+        return None
+    digits = text.strip().lower().removeprefix("0x")
+    try:
+        key = bytes.fromhex(digits)
+    except ValueError:
+        raise UserError("the auth key must be 32 hexadecimal digits") from None
+    if len(key) != AUTH_KEY_BYTES:
+        raise UserError(f"the auth key must be 32 hexadecimal digits (got {len(digits)})")
+    return key
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceInfo:
     id: int
@@ -193,6 +211,12 @@ class Devices:
         info = self.get(info.id)
         self._notify(info, "unpaired")
         return info
+
+    def auth_key(self, device_id: int) -> bytes | None:
+        """A band's stored auth key, for the collector only (never shown, exported or sent by the API)."""
+        with self._db() as db:
+            dev = db.get(Device, device_id)
+            return None if dev is None or not dev.auth_key else bytes.fromhex(dev.auth_key)
 
     def set_battery(self, device_id: int, battery_pct: int) -> None:
         with self._db.begin() as db:

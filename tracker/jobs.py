@@ -130,8 +130,11 @@ def heartbeat() -> int:
     return ensure_device_jobs()
 
 
-def ensure_device_jobs() -> int:
-    """Reconcile periodic sync jobs with paired devices (per-device interval, jitter); return changes."""
+def ensure_device_jobs(refresh: bool = False) -> int:
+    """Reconcile periodic sync jobs with paired devices (per-device interval, jitter); return changes.
+
+    `refresh` (at service start) rewrites every device's job, so a changed `[sync] interval_min` or jitter
+    applies to devices paired before the change (their jobs live on in the persistent job store)."""
     t = _tracker()
     jobs = t.extras.get("jobs")
     if jobs is None:
@@ -140,7 +143,7 @@ def ensure_device_jobs() -> int:
     have = {j.id: j for j in jobs.jobs() if j.id.startswith("sync-device-")}
     changes = 0
     for job_id, dev in wanted.items():
-        if job_id not in have:
+        if refresh or job_id not in have:
             jobs.every(job_id, sync_interval_s(dev.sync_interval_min, t.config.sync.interval_min),
                        t.config.sync.jitter_s, "sync_device", device_id=dev.id)  # fmt: skip
             changes += 1

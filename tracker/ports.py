@@ -15,7 +15,7 @@ class ScanResult:
     address: str
     name: str | None
     rssi: int | None
-    family: str | None  # "hrs" | "colmi" | None (not a supported device)
+    family: str | None  # "hrs" | "colmi" | "huami" | None (not a supported device)
     services: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,8 +68,9 @@ class CollectorPort(Protocol):
 
     def scan(self, seconds: float) -> list[ScanResult]: ...
 
-    def pair(self, address: str, person_id: int) -> int:
-        """Connect, read device information and battery, store the device; return its id."""
+    def pair(self, address: str, person_id: int, auth_key: bytes | None = None) -> int:
+        """Connect, read device information and battery, store the device; return its id. `auth_key`: a
+        band's 16-byte key (Huami), checked with the band and stored for later syncs."""
         ...
 
     def capture(self, device_id: int, seconds: float, capture_id: int) -> CaptureOutcome: ...

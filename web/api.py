@@ -19,7 +19,7 @@ from flask import Blueprint, Response, abort, g, jsonify, request, url_for
 
 from tracker import queries, sources
 from tracker.analysis.sleep import Night, night_window_ms
-from tracker.devices import DeviceInfo
+from tracker.devices import DeviceInfo, parse_auth_key
 from tracker.model import SessionStatus
 from tracker.people import PersonInfo
 from tracker.ports import CollectorPort
@@ -423,7 +423,11 @@ def pair_device() -> tuple[Response, int]:
         raise ValidationError({"address": "address is required (from a scan)"})
     person = _person(data.get("person"))
     assert person is not None
-    device_id = _collector().pair(address.strip(), person.id)
+    auth_key = data.get("auth_key")  # a band's key: stored, never in a response
+    if auth_key is not None and not isinstance(auth_key, str):
+        raise ValidationError({"auth_key": "auth_key must be 32 hexadecimal digits"})
+    key = parse_auth_key(auth_key)
+    device_id = _collector().pair(address.strip(), person.id, key) if key else _collector().pair(address.strip(), person.id)
     return jsonify(_device_json(services().devices.get(device_id))), 201
 
 

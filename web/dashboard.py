@@ -18,7 +18,7 @@ import logging
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from tracker.devices import DeviceInfo
+from tracker.devices import DeviceInfo, parse_auth_key
 from tracker.errors import NotFound, UserError
 from tracker.model import SessionStatus
 from tracker.ports import ScanResult
@@ -141,7 +141,9 @@ def pair() -> ResponseReturnValue:
     if services().devices.collector is None:
         return _render_devices(error=NO_COLLECTOR, status=503)
     try:
-        device_id = services().devices.require_collector().pair(address, person.id)
+        auth_key = parse_auth_key(request.form.get("auth_key"))  # a band's key; never echoed back
+        collector = services().devices.require_collector()
+        device_id = collector.pair(address, person.id, auth_key) if auth_key else collector.pair(address, person.id)
     except Exception as exc:
         return _render_devices(error=_collector_message(exc), status=400 if isinstance(exc, UserError) else 502)
     info = services().devices.get(device_id)

@@ -59,6 +59,7 @@ class Faults:
         self._refuse_remaining = 0
         self.refuse_mode = RefuseMode.REJECT
         self._drop_after: int | None = None  # packets still allowed before the link drops
+        self._repeat_drop: tuple[int, int] | None = None
         self.drop_reason = REASON_CONNECTION_TIMEOUT
         self._malformed_every: int | None = None
         self._packets_since_malformed = 0
@@ -78,11 +79,13 @@ class Faults:
         self.drop_reason = reason
 
     def drop_link_randomly(
-        self, low: int, high: int, reason: int = REASON_CONNECTION_TIMEOUT
+        self, low: int, high: int, reason: int = REASON_CONNECTION_TIMEOUT, *, repeat: bool = False
     ) -> int:
-        """Drop the link after a seeded-random number of packets in [low, high]; returns it."""
+        """Drop the link after a seeded-random number of packets in [low, high]; returns it. With `repeat`,
+        arm again after every drop (a link that keeps failing) until `clear()`."""
         packets = self._rng.randint(low, high)
         self.drop_link_after(packets, reason)
+        self._repeat_drop = (low, high) if repeat else None
         return packets
 
     def interleave_malformed(self, every: int | None) -> None:
@@ -101,6 +104,7 @@ class Faults:
         """Disarm everything (counters are kept)."""
         self._refuse_remaining = 0
         self._drop_after = None
+        self._repeat_drop = None
         self._malformed_every = None
         self._silenced.clear()
 
@@ -132,7 +136,7 @@ class Faults:
             return False
         self._drop_after -= 1
         if self._drop_after <= 0:
-            self._drop_after = None
+            self._drop_after = None if self._repeat_drop is None else self._rng.randint(*self._repeat_drop)
             self.counters.dropped += 1
             return True
         return False

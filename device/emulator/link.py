@@ -24,14 +24,14 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from bumble import hci
+from bumble import core, hci, ll
 from bumble.controller import Controller
 from bumble.device import Connection, Device, DeviceConfiguration, with_connection_from_handle
 from bumble.gatt import Characteristic, Service
 from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport import open_transport
-from bumble.transport.common import AsyncPipeSink, Transport
+from bumble.transport.common import AsyncPipeSink, StreamPacketSource, Transport
 
 from device.emulator.faults import (
     REASON_CONNECTION_TIMEOUT,
@@ -92,6 +92,22 @@ class EmulatedController(Controller):
             # must follow it, so queue it one loop turn later.
             asyncio.get_running_loop().call_soon(self.send_hci_packet, failure)
         return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
+
+    def drop_links(self, reason: int = REASON_CONNECTION_TIMEOUT) -> None:
+        """End every LE link of this controller, as a supervision timeout does when its host vanished: the
+        peripherals see the link go and advertise again (they would otherwise wait for a dead central)."""
+        for connection in list(self.le_connections.values()):
+            try:
+                connection.send_ll_control_pdu(ll.TerminateInd(reason))
+            except core.InvalidArgumentError:
+                pass  # the peer left the link already
+            self.on_le_disconnected(connection, reason)
+
+    def on_hci_reset_command(self, command: hci.HCI_Reset_Command) -> hci.HCI_StatusReturnParameters:
+        # A host that (re)starts resets its controller: links of a host that died before do not survive it
+        # (bumble's own handler resets nothing).
+        self.drop_links()
+        return super().on_hci_reset_command(command)
 
     def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
         if isinstance(
@@ -391,10 +407,69 @@ async def _quiet_disconnect(connection: Connection, reason: int) -> None:
             raise
 
 
+class _TcpHciServer:
+    """`tcp-server:HOST:PORT` for one virtual controller, robust to a host that vanishes mid-packet.
+
+    bumble's tcp-server transport keeps one packet parser for every client, so a client killed in the middle
+    of an HCI packet leaves the parser half-way and the next client's bytes are misread; and the controller
+    keeps the dead host's links, so the peripherals never advertise again. Here every client gets a fresh
+    parser, and a client that goes away ends the controller's links.
+    """
+
+    class _Sink:
+        def __init__(self) -> None:
+            self.transport: asyncio.Transport | None = None
+
+        def on_packet(self, packet: bytes) -> None:
+            if self.transport is not None:
+                self.transport.write(packet)
+
+    class _Source:
+        def __init__(self) -> None:
+            self.sink: Any = None
+
+        def set_packet_sink(self, sink: Any) -> None:
+            self.sink = sink
+
+    def __init__(self) -> None:
+        self.source = self._Source()  # the controller registers itself here as the packet sink
+        self.sink = self._Sink()
+        self.controller: EmulatedController | None = None
+        self.server: asyncio.Server | None = None
+
+    async def listen(self, host: str, port: int) -> None:
+        outer = self
+
+        class Protocol(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                self.transport = transport
+                self.parser = StreamPacketSource()
+                self.parser.set_packet_sink(outer.source.sink)
+                outer.sink.transport = transport  # type: ignore[assignment]
+
+            def data_received(self, data: bytes) -> None:
+                self.parser.data_received(data)
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                if outer.sink.transport is self.transport:
+                    outer.sink.transport = None
+                    if outer.controller is not None:
+                        outer.controller.drop_links()
+
+        self.server = await asyncio.get_running_loop().create_server(Protocol, host if host != "_" else None, port)
+
+    async def close(self) -> None:
+        if self.sink.transport is not None:
+            self.sink.transport.close()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+
 class ExposedController:
     """A virtual controller on the link, reachable by another host through an HCI transport."""
 
-    def __init__(self, world: EmulatorLink, transport: Transport, controller: EmulatedController) -> None:
+    def __init__(self, world: EmulatorLink, transport: Transport | _TcpHciServer, controller: EmulatedController) -> None:
         self.world = world
         self.transport = transport
         self.controller = controller
@@ -483,10 +558,18 @@ class EmulatorLink:
         Typically `tcp-server:127.0.0.1:9100`; the host is a BumbleCentral in another process on
         `tcp-client:127.0.0.1:9100` (same wiring as bumble's apps/controllers.py).
         """
-        transport = await open_transport(transport_spec)
+        transport: Transport | _TcpHciServer
+        if transport_spec.startswith("tcp-server:"):
+            host, _, port = transport_spec.removeprefix("tcp-server:").rpartition(":")
+            transport = _TcpHciServer()
+            await transport.listen(host, int(port))
+        else:
+            transport = await open_transport(transport_spec)
         controller = self.create_controller(
-            f"hci-{transport_spec}", host_source=transport.source, host_sink=transport.sink
+            f"hci-{transport_spec}", host_source=transport.source, host_sink=transport.sink  # type: ignore[arg-type]
         )
+        if isinstance(transport, _TcpHciServer):
+            transport.controller = controller
         exposed = ExposedController(self, transport, controller)
         self._exposed.append(exposed)
         return exposed
@@ -499,17 +582,19 @@ class EmulatorLink:
             await self.remove(peripheral)
 
 
-PROFILES = ("strap", "ring", "both")
+PROFILES = ("strap", "ring", "band", "both")
+# The emulated band's key when none is given: a demo value, printed by `tracker emulate`, never a real band's.
+DEMO_BAND_KEY = bytes.fromhex("0123456789abcdef0123456789abcdef")
 
 
 def build_profile(
-    profile: str, feed: Any, now_ms: Callable[[], int] | None = None
+    profile: str, feed: Any, now_ms: Callable[[], int] | None = None, band_key: bytes | None = None
 ) -> Sequence[EmulatedPeripheral]:
-    """The emulated devices of a named profile ("strap", "ring" or "both"), fed by `feed`.
-
-    `feed` is the physiology model (it satisfies both `RRFeed` and `HistoryFeed`).
+    """The emulated devices of a named profile ("strap", "ring", "band" or "both" = strap and ring), fed by
+    `feed`, the physiology model (it satisfies `RRFeed`, `HistoryFeed` and `BandFeed`).
     """
-    # Imported here: strap/ring import this module for the base class.
+    # Imported here: strap/ring/band import this module for the base class.
+    from device.emulator.band import EmulatedBand
     from device.emulator.ring import EmulatedRing
     from device.emulator.strap import EmulatedStrap
 
@@ -519,6 +604,8 @@ def build_profile(
         devices.append(EmulatedStrap(feed=feed, now_ms=clock))
     if profile in ("ring", "both"):
         devices.append(EmulatedRing(feed=feed, now_ms=clock))
+    if profile == "band":
+        devices.append(EmulatedBand(feed=feed, now_ms=clock, auth_key=band_key or DEMO_BAND_KEY))
     if not devices:
         raise ValueError(f"unknown emulator profile {profile!r}; expected one of {PROFILES}")
     return devices
@@ -532,6 +619,8 @@ async def serve_emulator(
     *,
     now_ms: Callable[[], int] | None = None,
     ready: asyncio.Event | None = None,
+    band_key: bytes | None = None,
+    configure: Callable[[list[EmulatedPeripheral]], None] | None = None,
 ) -> None:
     """Serve emulated wearables to another process until `stop_event` is set.
 
@@ -542,8 +631,13 @@ async def serve_emulator(
     """
     world = EmulatorLink()
     try:
-        for peripheral in build_profile(profile, feed, now_ms):
+        peripherals = list(build_profile(profile, feed, now_ms, band_key))
+        if configure is not None:
+            configure(peripherals)  # fault injection from `tracker emulate` flags
+        for peripheral in peripherals:
             await world.add(peripheral)
+            if profile == "band" and band_key is None:
+                logger.warning("emulated band %s uses the demo auth key %s", peripheral.address_str, DEMO_BAND_KEY.hex())
         await world.expose(transport_spec)
         logger.info("emulating %s on %s", profile, transport_spec)
         if ready is not None:

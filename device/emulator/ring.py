@@ -239,6 +239,7 @@ class EmulatedRing(EmulatedPeripheral):
         self.firmware = firmware
         self.requests: list[bytes] = []
         self.sent: list[bytes] = []
+        self.corrupt_sleep_replies = 0  # fault injection: corrupt one packet of the next N sleep replies
         self._reply_lock = asyncio.Lock()  # FIFO: one request answered at a time, like the ring
         self._realtime: dict[Connection, asyncio.Task[Any]] = {}
         self._notify: Characteristic[Any] | None = None
@@ -386,8 +387,14 @@ class EmulatedRing(EmulatedPeripheral):
             utc_offset_ms=self.utc_offset_ms,
             history_days=self.history_days,
         )
+        packets = encode_sleep_history(days, self.mtu_payload)
+        if self.corrupt_sleep_replies > 0 and packets:
+            # Fault injection: one corrupt packet (a wrong magic byte) in this reply.
+            self.corrupt_sleep_replies -= 1
+            self.faults.counters.malformed_sent += 1
+            packets = [bytes([packets[0][0] ^ 0xFF]) + packets[0][1:], *packets[1:]]
         async with self._reply_lock:
-            await self._send(connection, encode_sleep_history(days, self.mtu_payload), big_data=True)
+            await self._send(connection, packets, big_data=True)
 
     async def _send(self, connection: Connection, packets: Sequence[bytes], big_data: bool = False) -> None:
         characteristic = self._big_notify if big_data else self._notify

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol
 
@@ -136,6 +137,8 @@ class EmulatedStrap(EmulatedPeripheral):
         self.feed = feed
         self.now_ms = now_ms
         self.notify_interval_s = notify_interval_s
+        self.burst = 1  # measurements per burst (fault injection: bursty delivery)
+        self._hold_until = 0.0
         self.battery_pct = battery_pct
         self.sensor_contact = sensor_contact
         self.info = {
@@ -231,17 +234,28 @@ class EmulatedStrap(EmulatedPeripheral):
         if task is not None:
             task.cancel()
 
+    def hold(self, seconds: float) -> None:
+        """Hold notifications for `seconds` of real time, then send them all at once (a delayed batch)."""
+        self._hold_until = time.monotonic() + seconds
+
     async def _stream(self, connection: Connection) -> None:
         assert self._hrm is not None
+        pending: list[tuple[int, tuple[int, ...]]] = []
         try:
             t_prev = self.now_ms()
             while connection in self.connections:
                 await asyncio.sleep(self.notify_interval_s)
                 t_now = self.now_ms()
-                rr = beats_between(self.feed, t_prev, t_now)
+                pending.append((t_now, beats_between(self.feed, t_prev, t_now)))
                 t_prev = t_now
-                if not await self._notify_measurement(connection, t_now, rr):
-                    return
+                # `burst` > 1: measurements go out in bursts of that many, back to back, as a strap does
+                # after a reconnect or when the host was busy; `hold()` delays a whole batch.
+                if len(pending) < self.burst or time.monotonic() < self._hold_until:
+                    continue
+                batch, pending = pending, []
+                for t_ms, rr in batch:
+                    if not await self._notify_measurement(connection, t_ms, rr):
+                        return
         finally:
             if self._streams.get(connection) is asyncio.current_task():
                 del self._streams[connection]

@@ -199,8 +199,11 @@ def test_sync_survives_links_dropped_at_random_points(world: World) -> None:
     hr, sleep, n_hr, n_sleep = _stored(world)
     assert hr == _expected_hr(world, 3)
     assert (n_hr, n_sleep) == (len(hr), len(sleep))  # no duplicates
-    failed = [r for r in world.devices.runs(limit=200) if r.kind == "sync" and r.status == "failed"]
-    assert failed and all(r.error for r in failed)
+    # a dropped link no longer fails the sync: it reconnects, resumes from its cursors and says so
+    syncs = [r for r in world.devices.runs(limit=200) if r.kind == "sync"]
+    resumed = [r for r in syncs if "reconnected and resumed" in (r.detail or "")]
+    assert len(resumed) >= 40 and all(r.status in ("ok", "partial") for r in resumed)
+    assert all(r.status != "failed" or r.error for r in syncs)
 
 
 def test_refused_connects_are_retried(world: World) -> None:

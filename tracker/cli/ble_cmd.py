@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from tracker.bootstrap import Tracker, build_tracker
 from tracker.config import Config
+from tracker.devices import parse_auth_key as devices_parse_auth_key
 from tracker.errors import UserError
 from tracker.model import Phase
 from tracker.timefmt import format_local
@@ -40,11 +41,20 @@ def cmd_scan(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_auth_key(text: str | None) -> bytes | None:
+    """A band's key from the command line or a form (never echoed back: messages name the problem only)."""
+    try:
+        return devices_parse_auth_key(text)
+    except UserError as exc:
+        raise UserError(f"--auth-key: {exc}") from None
+
+
 def cmd_pair(cfg: Config, args: argparse.Namespace) -> int:
+    auth_key = parse_auth_key(args.auth_key)
     with ble_tracker(cfg, args.transport) as tracker:
         person = tracker.people.get(args.person)
         devices = devices_of(tracker)
-        device_id = devices.require_collector().pair(args.address, person.id)
+        device_id = devices.require_collector().pair(args.address, person.id, auth_key)
         info = devices.get(device_id)
     print(f"paired {info.name} ({info.family}, {info.address}) as device {info.id} for {person.name}; "
           f"battery {info.battery_pct if info.battery_pct is not None else '?'} %")  # fmt: skip
@@ -133,6 +143,26 @@ def cmd_emulate(cfg: Config, args: argparse.Namespace) -> int:
     start = dt.datetime.combine(today - dt.timedelta(days=args.days - 1), dt.time(), tzinfo=zone(tz))
     sim = simulate(PersonSpec(tz=tz), int(start.timestamp() * 1000), args.days + 1, seed=args.seed)
 
+    band_key = parse_auth_key(args.auth_key)
+
+    def configure(peripherals: list) -> None:
+        # The same fault injection the tests use, for every profile.
+        for p in peripherals:
+            if args.refuse_connections:
+                p.faults.refuse_connections(args.refuse_connections)
+            if args.malformed_every:
+                p.faults.interleave_malformed(args.malformed_every)
+            if args.drop_after:
+                p.faults.drop_link_after(args.drop_after)
+            if args.drop_randomly:
+                low, _, high = args.drop_randomly.partition("-")
+                try:
+                    p.faults.drop_link_randomly(int(low), int(high or low), repeat=True)
+                except ValueError:
+                    raise UserError("--drop-randomly takes LOW-HIGH packet counts, e.g. 20-200") from None
+            for request in args.silence or ():
+                p.faults.silence(int(request, 0) if request[:1].isdigit() else request)
+
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -140,7 +170,11 @@ def cmd_emulate(cfg: Config, args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         print(f"emulating a {args.profile} on {args.transport} (seed {args.seed}, {args.days} days); Ctrl-C stops",
               flush=True)  # fmt: skip
-        await serve_emulator(args.transport, args.profile, sim, stop)
+        if args.profile == "band" and band_key is None:
+            from device.emulator.link import DEMO_BAND_KEY
+
+            print(f"the emulated band's auth key (a demo key): {DEMO_BAND_KEY.hex()}", flush=True)
+        await serve_emulator(args.transport, args.profile, sim, stop, band_key=band_key, configure=configure)
 
     asyncio.run(main())
     return 0
@@ -160,6 +194,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("pair", help="connect, read device information and battery, store the device")
     p.add_argument("address", help="as printed by scan")
     p.add_argument("--person", required=True)
+    p.add_argument("--auth-key", metavar="HEX",
+                   help="a Huami band's 16-byte auth key (32 hex digits; from Gadgetbridge or the vendor-cloud token tools)")  # fmt: skip
     _transport(p)
     p.set_defaults(handler=cmd_pair)
     p = sub.add_parser("devices", help="paired devices, battery and last sync")
@@ -182,9 +218,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--json", action="store_true")
     _transport(p)
     p.set_defaults(handler=cmd_sync)
-    p = sub.add_parser("emulate", help="run an emulated strap or ring on a bumble transport")
+    p = sub.add_parser("emulate", help="run an emulated strap, ring or band on a bumble transport")
     p.add_argument("--transport", required=True, metavar="SPEC", help="e.g. tcp-server:127.0.0.1:9100")
-    p.add_argument("--profile", choices=["strap", "ring"], required=True)
+    p.add_argument("--profile", choices=["strap", "ring", "band", "both"], required=True)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--days", type=int, default=7)
+    p.add_argument("--auth-key", metavar="HEX", help="the emulated band's key (default: a fixed demo key, printed)")
+    p.add_argument("--refuse-connections", type=int, metavar="N", help="refuse the first N connection attempts")
+    p.add_argument("--malformed-every", type=int, metavar="N", help="send a malformed packet after every N good ones")
+    p.add_argument("--drop-after", type=int, metavar="N", help="drop the link once after N packets")
+    p.add_argument("--drop-randomly", metavar="LOW-HIGH", help="drop the link after a random LOW..HIGH packets, again and again")
+    p.add_argument("--silence", action="append", metavar="REQUEST",
+                   help="never answer this request (a Colmi command byte such as 0x15, or 'sleep'); repeatable")  # fmt: skip
     p.set_defaults(handler=cmd_emulate)

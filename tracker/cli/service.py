@@ -68,7 +68,7 @@ class Service:
         self._started.append("jobs")
         self.jobs.every("service-heartbeat", HEARTBEAT_S, 0, "heartbeat")
         self.jobs.daily("nightly-summaries", self.cfg.jobs.nightly_summary_time, "build_nightly_summaries")
-        job_functions.ensure_device_jobs()
+        job_functions.ensure_device_jobs(refresh=True)  # a changed [sync] interval_min applies to paired devices
         if self.cfg.imports.watch:  # [import] watch: a synced Gadgetbridge export or FIT folder as a background source
             self.jobs.every("import-watch", 60.0 * self.cfg.imports.interval_min, 0, "watch_imports")
         else:

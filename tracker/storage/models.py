@@ -92,6 +92,8 @@ class Device(Base):
     sync_interval_min: so.Mapped[int | None] = so.mapped_column(sa.Integer)  # per-device override
     last_sync_ms: so.Mapped[int | None] = so.mapped_column(Ms)
     last_sync_status: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    # A Huami band's 16-byte auth key (hex). Secret: never in DeviceInfo, exports or API responses.
+    auth_key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
 
 
 class SyncCursor(Base):

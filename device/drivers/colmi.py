@@ -1,4 +1,4 @@
-"""Syncing a Colmi R0x ring: set its clock, battery, the heart-rate log day by day, the sleep history.
+"""The Colmi R0x ring driver: set its clock, battery, the heart-rate log day by day, the sleep history.
 
 Resumable without gaps or duplicates: each day's log is written in its own transaction together with the
 "hr_log" cursor (the start of that day), and the sleep nights with the "sleep" cursor (the end of the
@@ -17,16 +17,15 @@ import asyncio
 import calendar
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from typing import Any
 
 from bleak import BleakClient
 
+from device.drivers.base import Capabilities, Driver, SyncContext, SyncCounts
 from device.link import NotifyQueue, RequestTimeout
 from device.protocols import colmi
 from device.protocols.errors import DecodeError
-from tracker.clock import Clock
-from tracker.devices import Devices
-from tracker.ingest import CursorUpdate, Ingest, Provenance
+from tracker.ingest import CursorUpdate, Provenance
 from tracker.model import Source, Stage
 from tracker.timefmt import zone
 
@@ -34,16 +33,8 @@ logger = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 MINUTE_MS = 60_000
 HR_LOG_ATTEMPTS = 3  # a day whose reply was garbled (bad checksum) is asked for again
+SLEEP_ATTEMPTS = 3
 STAGE_NAMES = {"light": Stage.LIGHT, "deep": Stage.DEEP, "rem": Stage.REM, "awake": Stage.AWAKE}
-
-
-@dataclass
-class SyncCounts:
-    heart_rate: int = 0
-    sleep: int = 0
-    malformed: int = 0
-    unavailable: list[str] = field(default_factory=list)
-    error: str | None = None
 
 
 class ColmiSession:
@@ -96,8 +87,14 @@ class ColmiSession:
             _t, data = await self.notes.get(self.timeout_s)
             try:
                 command, _ = colmi.parse_packet(data)
-                if command != colmi.CMD_HR_LOG:
-                    continue  # an unsolicited notice between log packets
+            except DecodeError:
+                # A corrupted packet (bad checksum): count and skip it. If it stood for a packet that is
+                # now missing, the parser sees the gap in the sequence and the day is asked for again.
+                self.malformed += 1
+                continue
+            if command != colmi.CMD_HR_LOG:
+                continue  # an unsolicited notice between log packets
+            try:
                 log = parser.feed(data)
             except DecodeError:
                 self.malformed += 1
@@ -129,52 +126,59 @@ class ColmiSession:
                 pass
 
 
-@dataclass
 class ColmiSync:
-    client: BleakClient
-    devices: Devices
-    ingest: Ingest
-    device_id: int
-    person_id: int
-    tz: str
-    run_id: int
-    clock: Clock
-    timeout_s: float
-    first_sync_days: int
-    gone: asyncio.Event | None = None
+    """One sync of one ring; counts are updated as rows are committed (a failed sync reports them)."""
+
+    def __init__(self, ctx: SyncContext) -> None:
+        self.ctx = ctx
 
     async def run(self) -> SyncCounts:
-        counts = SyncCounts()
-        ring = ColmiSession(self.client, self.timeout_s, self.gone)
-        prov = Provenance(self.person_id, Source.HISTORY, self.device_id, self.run_id)
-        now_ms = self.clock.now_ms()
-        local_now = dt.datetime.fromtimestamp(now_ms / 1000, tz=zone(self.tz))
+        ctx = self.ctx
+        counts = ctx.counts
+        ring = ColmiSession(ctx.client, ctx.timeout_s, ctx.gone)
+        prov = Provenance(ctx.person_id, Source.HISTORY, ctx.device_id, ctx.run_id)
+        now_ms = ctx.clock.now_ms()
+        local_now = dt.datetime.fromtimestamp(now_ms / 1000, tz=zone(ctx.tz))
         offset_ms = int(local_now.utcoffset().total_seconds() * 1000)  # type: ignore[union-attr]
         try:
-            await ring.set_time(local_now.replace(tzinfo=None))
-        except RequestTimeout as exc:
-            counts.unavailable.append(f"set time: {exc}")
-        try:
-            info = await ring.battery()
-            await asyncio.to_thread(self.devices.set_battery, self.device_id, info.level_pct)
-        except (RequestTimeout, DecodeError) as exc:
-            counts.unavailable.append(f"battery: {exc}")
-        await self._heart_rate_log(ring, prov, now_ms, offset_ms, counts)
-        try:
-            nights = await ring.sleep_history()
-        except RequestTimeout as exc:
-            counts.unavailable.append(f"sleep: unavailable ({exc})")
-        else:
-            counts.sleep += await self._store_sleep(nights, prov, now_ms, offset_ms)
-        counts.malformed += ring.malformed
+            try:
+                await ring.set_time(local_now.replace(tzinfo=None))
+            except RequestTimeout as exc:
+                counts.unavailable.append(f"set time: {exc}")
+            try:
+                info = await ring.battery()
+                await asyncio.to_thread(ctx.devices.set_battery, ctx.device_id, info.level_pct)
+            except (RequestTimeout, DecodeError) as exc:
+                counts.unavailable.append(f"battery: {exc}")
+            await self._heart_rate_log(ring, prov, now_ms, offset_ms, counts)
+            await self._sleep(ring, prov, now_ms, offset_ms, counts)
+        finally:
+            counts.malformed += ring.malformed
         return counts
+
+    async def _sleep(self, ring: ColmiSession, prov: Provenance, now_ms: int, offset_ms: int,
+                     counts: SyncCounts) -> None:  # fmt: skip
+        for attempt in range(1, SLEEP_ATTEMPTS + 1):
+            try:
+                nights = await ring.sleep_history()
+            except RequestTimeout as exc:
+                counts.unavailable.append(f"sleep: unavailable ({exc})")
+                return
+            except DecodeError as exc:
+                if attempt == SLEEP_ATTEMPTS:
+                    counts.unavailable.append(f"sleep: garbled reply {SLEEP_ATTEMPTS} times, skipped ({exc})")
+                    return
+                continue  # a corrupt sleep packet: ask again; never crash the sync
+            counts.sleep += await self._store_sleep(nights, prov, now_ms, offset_ms)
+            return
 
     async def _heart_rate_log(self, ring: ColmiSession, prov: Provenance, now_ms: int, offset_ms: int,
                               counts: SyncCounts) -> None:  # fmt: skip
+        ctx = self.ctx
         today_local_ms = (now_ms + offset_ms) // DAY_MS * DAY_MS  # ring-clock midnight today
-        cursor = await asyncio.to_thread(self.ingest.cursor, self.device_id, "hr_log")
+        cursor = await asyncio.to_thread(ctx.ingest.cursor, ctx.device_id, "hr_log")
         if cursor is None:
-            first_local_ms = today_local_ms - (self.first_sync_days - 1) * DAY_MS
+            first_local_ms = today_local_ms - (ctx.first_sync_days - 1) * DAY_MS
         else:
             first_local_ms = min((cursor + offset_ms) // DAY_MS * DAY_MS, today_local_ms)
         for day_local_ms in range(first_local_ms, today_local_ms + DAY_MS, DAY_MS):
@@ -187,12 +191,18 @@ class ColmiSync:
                 except DecodeError:
                     continue  # garbled reply: ask for the day again
             if log is None:
-                raise RequestTimeout(f"heart-rate log of day {day_start_s}: garbled {HR_LOG_ATTEMPTS} times")
+                # Skip the rest of the log (the cursor stays before this day, so the next sync asks again)
+                # and go on with sleep: one flaky day must not fail the whole sync.
+                counts.unavailable.append(
+                    f"heart-rate log from {dt.datetime.fromtimestamp(day_start_s, dt.UTC):%Y-%m-%d}: "
+                    f"garbled {HR_LOG_ATTEMPTS} times, skipped until the next sync"
+                )
+                return
             rows = [((t_s * 1000) - offset_ms, bpm) for t_s, bpm in log.readings()]
             rows = [(t, bpm) for t, bpm in rows if t <= now_ms and 20 <= bpm <= 250]  # never store garbage
             day_real_start_ms = day_local_ms - offset_ms
             counts.heart_rate += await asyncio.to_thread(
-                self.ingest.heart_rate, rows, prov, CursorUpdate(self.device_id, "hr_log", day_real_start_ms)
+                ctx.ingest.heart_rate, rows, prov, CursorUpdate(ctx.device_id, "hr_log", day_real_start_ms)
             )
 
     async def _store_sleep(self, nights: list[colmi.SleepDay], prov: Provenance, now_ms: int, offset_ms: int) -> int:
@@ -209,5 +219,32 @@ class ColmiSync:
                 t = end
         if not rows:
             return 0
-        cursor = CursorUpdate(self.device_id, "sleep", max(r[1] for r in rows))
-        return await asyncio.to_thread(self.ingest.sleep, rows, prov, cursor)
+        cursor = CursorUpdate(self.ctx.device_id, "sleep", max(r[1] for r in rows))
+        return await asyncio.to_thread(self.ctx.ingest.sleep, rows, prov, cursor)
+
+
+COLMI_NAME_PREFIXES = ("R02", "R03", "R06", "R09", "R10", "COLMI")
+
+
+class ColmiDriver(Driver):
+    """Colmi R0x rings (R02, R03, R06, R09, R10): no key; history over the vendor command channel."""
+
+    family = "colmi"
+    capabilities = Capabilities(live_capture=False, live_rr=False, history_sync=True, battery=True, clock=True)
+
+    def matches(self, name: str | None, service_uuids: set[str]) -> bool:
+        if colmi.SERVICE_UUID in service_uuids:
+            return True
+        return bool(name) and name.upper().startswith(COLMI_NAME_PREFIXES)  # type: ignore[union-attr]
+
+    async def battery(self, client: BleakClient, timeout_s: float) -> int | None:
+        level = await super().battery(client, timeout_s)
+        if level is None:
+            level = (await ColmiSession(client, timeout_s).battery()).level_pct
+        return level
+
+    async def on_pair(self, ctx: Any) -> dict[str, Any]:
+        return {}
+
+    async def sync(self, ctx: SyncContext) -> SyncCounts:
+        return await ColmiSync(ctx).run()
