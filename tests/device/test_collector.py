@@ -110,7 +110,7 @@ def test_capture_stores_rr_exactly_as_sent(world: World) -> None:
     strap_id, _ = _pair_both(world)
     now = world.tracker.clock.now_ms()
     cap = world.devices.new_capture(world.person_id, strap_id, now, now + 3000)
-    world.strap.faults.interleave_malformed(7)  # every 7th notification is garbage
+    world.strap.faults.interleave_malformed(3)  # every 3rd notification is garbage (seen even if load delays the strap)
     outcome = world.runtime.capture(strap_id, 3.0, cap)
     assert outcome.malformed > 0
     assert outcome.beats > 0
