@@ -23,6 +23,7 @@ from tracker.errors import NotFound, UserError
 from tracker.model import SessionStatus
 from tracker.ports import ScanResult
 from web.context import people, person_by_id, selected_person, services, user_id
+from web.evidence_text import page as evidence_page
 from web.hypnogram import HEIGHT, WIDTH, hypnogram
 from web.sync_jobs import SyncJob, SyncJobs
 
@@ -61,7 +62,14 @@ def sleep() -> str:
 def evidence() -> str:
     person = selected_person()
     result = services().reports.evidence(person.id) if person else None
-    return render_template("evidence.html", person=person, result=result)
+    view = computed_ms = None
+    if result is not None:
+        # the page reads the report as JSON (what GET /api/v1/report returns), so it shows nothing the JSON lacks
+        reasons = {c.claim: c.unmeasured_reason for c in getattr(result, "claims", ()) if getattr(c, "unmeasured_reason", None)}
+        keys = {c.claim: c.key for c in getattr(result, "claims", ())}
+        view = evidence_page(result.report.to_dict(), reasons, keys)
+        computed_ms = result.computed_ms
+    return render_template("evidence.html", person=person, view=view, computed_ms=computed_ms)
 
 
 # -- devices -----------------------------------------------------------------------------------------

@@ -1,0 +1,425 @@
+"""The Evidence page in plain language: sentences, natural units and the forest plot's rows (pure).
+
+Everything here reads the report as JSON (`Report.to_dict()`, the body of GET /api/v1/report), so every
+number the page shows is one the JSON has, and keys added to the report later (`mde` on acute rows,
+`reason`, `adjusted`) are used when present and skipped when absent.
+
+Natural units: HRV rows are differences of ln(RMSSD), shown as the percentage change of RMSSD,
+100·(e^d − 1) (a difference of logs is a ratio); heart rate in bpm, sleep in minutes, sleep efficiency in
+percentage points, ratings in points on the 0–10 scale. No internal key (`acute.ln_rmssd`) is ever
+returned as text: unknown metrics fall back to words made from the name.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# metric → (what it is in a sentence, table label, natural unit, decimals)
+MEASURES: dict[str, tuple[str, str, str, int]] = {
+    "hr_bpm": ("heart rate", "Heart rate", "bpm", 1),
+    "ln_rmssd": ("HRV (RMSSD)", "HRV (RMSSD)", "%", 0),
+    "pain": ("pain rating", "Pain rating (0–10)", "points", 1),
+    "stress": ("stress rating", "Stress rating (0–10)", "points", 1),
+    "mood": ("mood rating", "Mood rating (0–10)", "points", 1),
+    "sbp_mmhg": ("systolic blood pressure", "Systolic blood pressure", "mmHg", 0),
+    "dbp_mmhg": ("diastolic blood pressure", "Diastolic blood pressure", "mmHg", 0),
+    "ln_rmssd_night": ("night HRV (RMSSD)", "Night HRV (RMSSD)", "%", 0),
+    "resting_hr_bpm": ("resting heart rate at night", "Resting heart rate at night", "bpm", 1),
+    "tst_min": ("total sleep", "Total sleep", "min", 0),
+    "sleep_efficiency_pct": ("sleep efficiency", "Sleep efficiency", "points", 1),
+    "waso_min": ("time awake after falling asleep", "Awake after falling asleep", "min", 0),
+    "deep_min": ("deep sleep (device estimate)", "Deep sleep (device estimate)", "min", 0),
+    "rem_min": ("REM sleep (device estimate)", "REM sleep (device estimate)", "min", 0),
+}
+LOG_METRICS = frozenset({"ln_rmssd", "ln_rmssd_night"})
+UNIT_WORDS = {"%": "%", "bpm": " bpm", "min": " min", "points": " points", "mmHg": " mmHg"}
+ORDINAL = {1: "first", 2: "second", 3: "third"}
+KIND_WORDS = {"massage": "during massage sessions", "rest": "during rest sessions",
+              "massage_minus_rest": "massage compared with rest"}  # fmt: skip
+CALLS = ("improved", "worsened")
+
+
+def measure(metric: str) -> tuple[str, str, str, int]:
+    words = metric.removesuffix("_bpm").removesuffix("_min").removesuffix("_pct").replace("_", " ")
+    return MEASURES.get(metric, (words, words.capitalize(), "", 1))
+
+
+def natural(metric: str, value: float | None) -> float | None:
+    """A report value (metric units) in the unit people read: % change of RMSSD for ln(RMSSD) rows."""
+    if value is None or not math.isfinite(value):
+        return None
+    return 100.0 * math.expm1(value) if metric in LOG_METRICS else float(value)
+
+
+def fmt(metric: str, value: float | None, signed: bool = True) -> str:
+    """A value in natural units with its unit: "+12 %", "−3.4 bpm", "25 min"."""
+    shown = natural(metric, value)
+    if shown is None:
+        return "—"
+    digits = measure(metric)[3]
+    text = f"{abs(shown):.{digits}f}"
+    if float(text) == 0:
+        sign = ""
+    else:
+        sign = ("+" if shown > 0 else "−") if signed else ("−" if shown < 0 else "")
+    return f"{sign}{text}{UNIT_WORDS.get(measure(metric)[2], '')}"
+
+
+def size(metric: str, value: float) -> str:
+    """A magnitude (no sign): "12 %", "3.4 bpm"."""
+    return fmt(metric, abs(value), signed=False)
+
+
+def _direction(metric: str, value: float) -> str:
+    if measure(metric)[2] == "%":
+        return "higher" if value > 0 else "lower"
+    return "higher" if value > 0 else "lower"
+
+
+def _moved(metric: str, value: float) -> str:
+    """"12 % higher" / "3.4 bpm lower" / "about the same"."""
+    shown = natural(metric, value)
+    if shown is None or fmt(metric, value) in ("—",) or float(f"{abs(shown):.{measure(metric)[3]}f}") == 0:
+        return "about the same"
+    return f"{size(metric, natural_back(metric, abs(shown)))} {_direction(metric, value)}"
+
+
+def natural_back(metric: str, shown: float) -> float:
+    """Inverse of `natural` (so `size` can format a magnitude given in natural units)."""
+    return math.log1p(shown / 100.0) if metric in LOG_METRICS else shown
+
+
+def range_text(metric: str, ci: Sequence[float] | None) -> str:
+    """The 95 % interval in words: "from 3 % lower to 28 % higher"."""
+    if not ci or ci[0] is None or ci[1] is None:
+        return ""
+    lo, hi = float(ci[0]), float(ci[1])
+    return f"from {_moved(metric, lo)} to {_moved(metric, hi)}"
+
+
+def mde_band(metric: str, mde: float | None) -> tuple[float, float] | None:
+    """The region too small to detect, in natural units (asymmetric for % changes)."""
+    if mde is None or not math.isfinite(mde) or mde <= 0:
+        return None
+    lo, hi = natural(metric, -mde), natural(metric, mde)
+    assert lo is not None and hi is not None
+    return lo, hi
+
+
+REF = re.compile(r"\b(acute|nights)\.([a-z_]+)\b")
+
+
+def readable(text: object) -> str:
+    """Text from the analysis with any internal metric key ("acute.ln_rmssd") replaced by its name."""
+    if not text:
+        return ""
+    return REF.sub(lambda m: measure(m.group(2))[0] + (" within sessions" if m.group(1) == "acute" else ""), str(text))
+
+
+# -- how sure, and what would make it surer --------------------------------------------------------
+
+
+def sureness(row: Mapping[str, Any], estimate_key: str) -> str:
+    """How sure the data are, in words tied to the 95 % interval (a likely range)."""
+    metric = str(row.get("metric", ""))
+    verdict = str(row.get("verdict") or "")
+    ci = row.get("ci95")
+    est = row.get(estimate_key)
+    if verdict == "not measured":
+        return "This is not measured yet."
+    if verdict == "not enough data" or est is None or not ci:
+        return "There is too little data to say anything yet."
+    if verdict.startswith("cannot"):
+        return f"This cannot be told apart from other causes yet ({verdict})."
+    lo, hi = float(ci[0]), float(ci[1])
+    likely = f"The likely range (95 % interval) runs {range_text(metric, ci)}"
+    band = mde_band(metric, row.get("mde"))
+    if verdict in CALLS:
+        return f"{likely}: all of it lies on one side of no change, so the data point fairly clearly one way."
+    if lo <= 0 <= hi:
+        text = f"{likely}, which includes no change at all: not sure either way."
+    else:
+        text = f"{likely}, but with the many comparisons made this is not yet clear enough to call."
+    if band and band[0] <= natural(metric, lo) and natural(metric, hi) <= band[1]:  # type: ignore[operator]
+        text += f" Any real change is probably smaller than {size(metric, row['mde'])}."
+    return text
+
+
+def surer(row: Mapping[str, Any], report: Mapping[str, Any]) -> str:
+    """What would make the answer surer: the row's own reason when the report gives one, else its power."""
+    reason = row.get("reason")
+    sessions = report.get("sessions") or {}
+    bits: list[str] = []
+    if reason:
+        bits.append(_sentence(readable(reason)))
+    verdict = str(row.get("verdict") or "")
+    if "day of week" in verdict:
+        bits.append("Vary the weekday of your sessions so weekday and massage can be told apart.")
+    needed = row.get("sessions_needed")
+    mde = row.get("mde")
+    metric = str(row.get("metric", ""))
+    if isinstance(needed, int) and needed > 0:
+        target = f" to detect a change of {size(metric, mde)}" if mde else ""
+        bits.append(f"About {needed} more massage sessions with the nights after them recorded would make it surer{target}.")
+    elif mde and verdict not in CALLS:
+        bits.append(f"With the data so far only a change of at least {size(metric, mde)} would reliably show.")
+    if not sessions.get("rest"):
+        bits.append("Logging rest sessions (lying still as long as a massage, without one) lets the report tell "
+                    "massage from resting.")  # fmt: skip
+    if verdict == "not enough data" and not needed:
+        bits.append("Keep logging sessions and wearing the devices at night.")
+    return " ".join(dict.fromkeys(bits))
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+# -- the headline -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    question: str
+    answer: str
+    sure: str
+    next_step: str
+    verdict: str
+
+
+def primary_row(report: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    rows = report.get("nights_after") or []
+    found = next((r for r in rows if r.get("primary")), None)
+    if found is None:
+        pe = report.get("primary_endpoint") or {}
+        found = next((r for r in rows if r.get("metric") == pe.get("metric") and r.get("lag") == pe.get("lag")), None)
+    return found
+
+
+def headline(report: Mapping[str, Any]) -> Headline:
+    pe = report.get("primary_endpoint") or {}
+    metric = str(pe.get("metric") or "ln_rmssd_night")
+    lag = int(pe.get("lag") or 1)
+    what = measure(metric)[0]
+    night = ORDINAL.get(lag, f"{lag}th")
+    question = f"Does massage change your {what} on the {night} night after it?"
+    row = primary_row(report)
+    if row is None:
+        return Headline(question, f"No answer yet: there are no nights to compare.", "",
+                        "Wear the ring or watch at night and log your massage sessions.", "not enough data")  # fmt: skip
+    verdict = str(row.get("verdict") or "")
+    estimate = _estimate(row)
+    if estimate is None or verdict in ("not enough data", "not measured"):
+        n = row.get("n_massage")
+        have = f" (so far {n} nights after a massage)" if isinstance(n, int) else ""
+        answer = f"Not enough data to answer yet{have}."
+    else:
+        moved = _moved(metric, estimate)
+        if moved == "about the same":
+            answer = f"On the {night} night after a massage your {what} was about the same as on other nights."
+        else:
+            answer = f"On the {night} night after a massage your {what} was {moved} on average than on other nights."
+        if verdict in CALLS:
+            answer += f" Verdict: {verdict}."
+        elif verdict.startswith("cannot"):
+            answer += f" But this {verdict}."
+        else:
+            answer += " Verdict: no clear change yet."
+    return Headline(question, answer, sureness({**row, "_est": estimate}, "_est"), surer(row, report), verdict)
+
+
+def _estimate(row: Mapping[str, Any]) -> float | None:
+    """A row's effect: the adjusted estimate when the report has one, else the plain difference/change."""
+    adjusted = row.get("adjusted")
+    if isinstance(adjusted, Mapping) and adjusted.get("estimate") is not None:
+        return float(adjusted["estimate"])
+    for key in ("estimate", "difference", "mean_change"):
+        if row.get(key) is not None:
+            return float(row[key])
+    return None
+
+
+# -- claims and the forest plot -------------------------------------------------------------------
+
+
+def _refs(claim: Mapping[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for ref in claim.get("metrics") or []:
+        if isinstance(ref, Mapping):
+            out.append((str(ref.get("family")), str(ref.get("metric"))))
+        elif isinstance(ref, str) and "." in ref:
+            family, metric = ref.split(".", 1)
+            out.append((family, metric))
+    return out
+
+
+def claim_rows(claim: Mapping[str, Any], report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The report rows a claim is judged on: acute rows (massage − rest when there are rest sessions,
+    else massage) and night rows at the primary lag."""
+    lag = (report.get("primary_endpoint") or {}).get("lag") or 1
+    acute = report.get("acute") or []
+    has_rest = bool((report.get("sessions") or {}).get("rest"))
+    kinds = ("massage_minus_rest", "massage") if has_rest else ("massage", "massage_minus_rest")
+    rows: list[Mapping[str, Any]] = []
+    for family, metric in _refs(claim):
+        if family == "acute":
+            found = [r for r in acute if r.get("metric") == metric]
+            found.sort(key=lambda r: kinds.index(r["kind"]) if r.get("kind") in kinds else 9)
+            if found:
+                rows.append(found[0])
+        else:
+            hit = next((r for r in report.get("nights_after") or [] if r.get("metric") == metric and r.get("lag") == lag), None)
+            if hit is not None:
+                rows.append(hit)
+    return rows
+
+
+def row_label(row: Mapping[str, Any]) -> str:
+    label = measure(str(row.get("metric", "")))[1]
+    if "lag" in row and row.get("kind") is None:
+        return f"{label}, {ORDINAL.get(int(row['lag']), str(row['lag']))} night after"
+    return f"{label}, {KIND_WORDS.get(str(row.get('kind')), 'within sessions')}"
+
+
+def row_sentence(row: Mapping[str, Any]) -> str:
+    """One row in words: "during massage sessions heart rate fell by 4.1 bpm (likely from … to …)"."""
+    metric = str(row.get("metric", ""))
+    what = measure(metric)[0]
+    est = _estimate(row)
+    verdict = str(row.get("verdict") or "")
+    if verdict == "not measured":
+        return f"{what}: not measured yet"
+    if est is None:
+        return f"{what}: not enough data yet"
+    moved = _moved(metric, est)
+    rng = range_text(metric, row.get("ci95"))
+    rng = f" (likely {rng})" if rng else ""
+    if "lag" in row and row.get("kind") is None:
+        night = ORDINAL.get(int(row["lag"]), str(row["lag"]))
+        return f"{what} on the {night} night after a massage was {moved} than on other nights{rng}"
+    if row.get("kind") == "massage_minus_rest":
+        return f"the change in {what} over a massage was {moved} than over a rest session{rng}"
+    went = "did not change" if moved == "about the same" else ("rose" if est > 0 else "fell")
+    amount = "" if moved == "about the same" else f" by {size(metric, est)}"
+    return f"during your sessions {what} {went}{amount}{rng}"
+
+
+def claim_sentence(claim: Mapping[str, Any], report: Mapping[str, Any]) -> str:
+    """A claim in one sentence with its verdict and the row that says most about it."""
+    verdict = str(claim.get("verdict") or "not measured")
+    rows = claim_rows(claim, report)
+    with_data = [r for r in rows if _estimate(r) is not None]
+    lead = {"improved": "Your data support this", "worsened": "Your data point the other way",
+            "no clear change": "No clear change so far", "not enough data": "Not enough data yet",
+            "not measured": "Not measured by this app's devices"}.get(verdict, _sentence(verdict).rstrip("."))  # fmt: skip
+    reason = claim.get("reason")
+    if with_data:
+        best = next((r for r in with_data if r.get("verdict") in CALLS), with_data[0])
+        text = f"{lead}: {row_sentence(best)}."
+    else:
+        text = f"{lead}."
+    if reason:
+        text += " " + _sentence(readable(reason))
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class ForestRow:
+    group: str  # the claim
+    label: str
+    metric: str
+    family: str  # "acute" | "nights"
+    kind: str | None
+    lag: int | None
+    unit: str
+    estimate: float  # natural units
+    lo: float
+    hi: float
+    mde_lo: float | None
+    mde_hi: float | None
+    verdict: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
+
+
+def forest_rows(report: Mapping[str, Any]) -> list[ForestRow]:
+    """Each measured effect with a 95 % interval, grouped by claim (a row may appear under two claims)."""
+    out = []
+    for claim in report.get("claims") or []:
+        for row in claim_rows(claim, report):
+            est, ci = _estimate(row), row.get("ci95")
+            if est is None or not ci or ci[0] is None or ci[1] is None:
+                continue
+            metric = str(row["metric"])
+            band = mde_band(metric, row.get("mde"))
+            nights = "lag" in row and row.get("kind") is None
+            out.append(ForestRow(
+                group=str(claim.get("claim")), label=row_label(row), metric=metric,
+                family="nights" if nights else "acute", kind=None if nights else row.get("kind"),
+                lag=int(row["lag"]) if nights else None, unit=measure(metric)[2],
+                estimate=natural(metric, est), lo=natural(metric, ci[0]), hi=natural(metric, ci[1]),  # type: ignore[arg-type]
+                mde_lo=band[0] if band else None, mde_hi=band[1] if band else None, verdict=str(row.get("verdict")),
+            ))  # fmt: skip
+    return out
+
+
+def header_unit(metric: str) -> str:
+    return measure(metric)[2]
+
+
+# -- the whole page --------------------------------------------------------------------------------
+
+
+def _table_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    metric = str(row.get("metric", ""))
+    est = _estimate(row)
+    needed = row.get("sessions_needed")
+    out = {
+        "metric": metric, "label": measure(metric)[1], "unit": measure(metric)[2] or "—", "n": row.get("n", "—"),
+        "effect": fmt(metric, est), "range": range_text(metric, row.get("ci95")),
+        "mde": size(metric, row["mde"]) if row.get("mde") else "—",
+        "p": row.get("p"), "q": row.get("q"), "verdict": str(row.get("verdict") or "—"),
+        "sessions_needed": needed if needed is not None else "—",
+    }  # fmt: skip
+    if "lag" in row and row.get("kind") is None:
+        lag = int(row["lag"])
+        out.update(lag=lag, night=ORDINAL.get(lag, str(lag)), primary=bool(row.get("primary")),
+                   n_massage=row.get("n_massage", "—"), n_control=row.get("n_control", "—"))  # fmt: skip
+    else:
+        out.update(kind=row.get("kind"), compared=KIND_WORDS.get(str(row.get("kind")), "within sessions"))
+    return out
+
+
+def page(report: Mapping[str, Any], reasons: Mapping[str, str] | None = None,
+         keys: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Everything the Evidence template shows, as text and numbers (`reasons`: claim text → why a claim
+    cannot be measured, when the JSON does not say; `keys`: claim text → its stable key, for anchors)."""
+    reasons, keys = reasons or {}, keys or {}
+    claims, unmeasured = [], []
+    for claim in report.get("claims") or []:
+        text = str(claim.get("claim"))
+        if not _refs(claim):
+            reason = claim.get("reason") or reasons.get(text)
+            unmeasured.append({"claim": text, "key": keys.get(text, ""), "reason": readable(reason) or None})
+            continue
+        claims.append({"claim": text, "key": keys.get(text, ""), "verdict": str(claim.get("verdict")), "sentence": claim_sentence(claim, report),
+                       "explanation": readable(claim.get("explanation"))})  # fmt: skip
+    period = report.get("period") or {}
+    sessions = report.get("sessions") or {}
+    return {
+        "headline": headline(report),
+        "claims": claims,
+        "unmeasured": unmeasured,
+        "forest": [r.to_dict() for r in forest_rows(report)],
+        "acute": [_table_row(r) for r in report.get("acute") or []],
+        "nights": [_table_row(r) for r in report.get("nights_after") or []],
+        "period": f"{period.get('start', '?')} to {period.get('end', '?')}",
+        "has_data": bool(sessions.get("massage") or sessions.get("rest") or report.get("nights")),
+        "n_massage": sessions.get("massage", 0), "n_rest": sessions.get("rest", 0), "n_nights": report.get("nights", 0),
+    }  # fmt: skip
