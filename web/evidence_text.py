@@ -151,20 +151,21 @@ def sureness(row: Mapping[str, Any], estimate_key: str) -> str:
 
 def surer(row: Mapping[str, Any], report: Mapping[str, Any]) -> str:
     """What would make the answer surer: the row's own reason when the report gives one, else its power."""
-    reason = row.get("reason")
     sessions = report.get("sessions") or {}
     bits: list[str] = []
-    if reason:
-        bits.append(_sentence(readable(reason)))
     verdict = str(row.get("verdict") or "")
     if "day of week" in verdict:
         bits.append("Vary the weekday of your sessions so weekday and massage can be told apart.")
     needed = row.get("sessions_needed")
     mde = row.get("mde")
     metric = str(row.get("metric", ""))
+    more_massage, more_rest = row.get("more_massage_needed"), row.get("more_rest_needed")
+    if isinstance(more_massage, int) or isinstance(more_rest, int):
+        bits.append(f"About {more_massage or 0} more massage and {more_rest or 0} more rest sessions would make it surer.")
     if isinstance(needed, int) and needed > 0:
-        target = f" to detect a change of {size(metric, mde)}" if mde else ""
-        bits.append(f"About {needed} more massage sessions with the nights after them recorded would make it surer{target}.")
+        now = f" (now only a change of at least {size(metric, mde)} would reliably show)" if mde else ""
+        bits.append(f"About {needed} more massage sessions with the nights after them recorded would let a change of "
+                    f"half your usual night-to-night variation show reliably{now}.")  # fmt: skip
     elif mde and verdict not in CALLS:
         bits.append(f"With the data so far only a change of at least {size(metric, mde)} would reliably show.")
     if not sessions.get("rest"):
@@ -230,15 +231,16 @@ def headline(report: Mapping[str, Any]) -> Headline:
             answer += f" But this {verdict}."
         else:
             answer += " Verdict: no clear change yet."
-    return Headline(question, answer, sureness({**row, "_est": estimate}, "_est"), surer(row, report), verdict)
+    sure = sureness({**row, "_est": estimate}, "_est")
+    if row.get("reason"):
+        sure += " " + _sentence(readable(row["reason"]))
+    return Headline(question, answer, sure, surer(row, report), verdict)
 
 
 def _estimate(row: Mapping[str, Any]) -> float | None:
     """A row's effect: the adjusted estimate when the report has one, else the plain difference/change."""
-    adjusted = row.get("adjusted")
-    if isinstance(adjusted, Mapping) and adjusted.get("estimate") is not None:
-        return float(adjusted["estimate"])
-    for key in ("estimate", "difference", "mean_change"):
+    # night rows' ci95/p/verdict refer to the adjusted model when the report has one (REPORT_SHAPE: stats branch)
+    for key in ("adjusted_difference", "estimate", "difference", "mean_change"):
         if row.get(key) is not None:
             return float(row[key])
     return None
@@ -316,15 +318,22 @@ def claim_sentence(claim: Mapping[str, Any], report: Mapping[str, Any]) -> str:
     with_data = [r for r in rows if _estimate(r) is not None]
     lead = {"improved": "Your data support this", "worsened": "Your data point the other way",
             "no clear change": "No clear change so far", "not enough data": "Not enough data yet",
-            "not measured": "Not measured by this app's devices"}.get(verdict, _sentence(verdict).rstrip("."))  # fmt: skip
+            "not measured": "Not measured by this app's devices",
+            "cannot tell massage from lying still": "Cannot tell massage from lying still yet",
+            "cannot separate from day of week": "Cannot separate massage from the day of the week"}.get(verdict, _sentence(verdict).rstrip("."))  # fmt: skip
     reason = claim.get("reason")
     if with_data:
         best = next((r for r in with_data if r.get("verdict") in CALLS), with_data[0])
         text = f"{lead}: {row_sentence(best)}."
     else:
         text = f"{lead}."
+    if claim.get("tested_as"):
+        text += f" Tested as: {readable(claim['tested_as'])}."
     if reason:
         text += " " + _sentence(readable(reason))
+    needed = claim.get("rest_sessions_needed")
+    if isinstance(needed, int) and needed > 0:
+        text += f" Log {needed} rest sessions (lying still, no massage) so massage can be told from resting."
     return text
 
 

@@ -61,9 +61,9 @@ def test_uncertain_headline_says_not_sure_and_includes_no_change() -> None:
 
 def test_new_keys_are_used_when_present() -> None:
     h = et.headline(report(verdict="cannot separate from day of week", reason="every session was on a Saturday",
-                           adjusted={"estimate": 0.05}))  # fmt: skip
+                           adjusted_difference=0.05))  # fmt: skip
     assert "cannot separate from day of week" in h.answer
-    assert "Every session was on a Saturday." in h.next_step and "Vary the weekday" in h.next_step
+    assert "Every session was on a Saturday." in h.sure and "Vary the weekday" in h.next_step
     assert f"{100 * math.expm1(0.05):.0f}% higher" in h.answer  # the adjusted estimate, not the raw one
 
 
@@ -128,3 +128,17 @@ def test_format_signs_and_units() -> None:
     assert et.fmt("hr_bpm", -0.04) == "0.0 bpm"
     assert et.fmt("sleep_efficiency_pct", 3.25) == "+3.2 points"  # percentage points, not a relative %
     assert et.fmt("pain", None) == "—"
+
+
+def test_claims_of_the_new_shape_say_what_was_tested_and_how_many_rest_sessions_to_log() -> None:
+    r = report()
+    claim = {"claim": "Reduced anxiety", "metrics": ["acute.hr_bpm"], "verdict": "cannot tell massage from lying still",
+             "tested_as": "heart rate within sessions", "reason": "no comparable rest sessions",
+             "rest_sessions_needed": 4}  # fmt: skip
+    s = et.claim_sentence(claim, r)
+    assert s.startswith("Cannot tell massage from lying still yet: during your sessions heart rate fell by 4.1 bpm")
+    assert "Tested as: heart rate within sessions." in s and "No comparable rest sessions." in s
+    assert "Log 4 rest sessions" in s
+    row = {"metric": "hr_bpm", "kind": "massage_minus_rest", "verdict": "no clear change", "more_massage_needed": 3,
+           "more_rest_needed": 5, "mean_change": -1.0, "ci95": [-3.0, 1.0]}  # fmt: skip
+    assert "About 3 more massage and 5 more rest sessions" in et.surer(row, r)

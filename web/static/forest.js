@@ -93,7 +93,7 @@
       scales: { x: { time: false, range: () => range(row) }, y: { range: [0, 1] } },
       series: [{}, { paths: () => null, points: { show: false } }],
       axes: [
-        { values: (u, splits) => splits.map(tickText), size: 24, gap: 2, ticks: { size: 4 }, font: "11px system-ui" },
+        { values: (u, splits) => splits.map(tickText), space: 64, size: 24, gap: 2, ticks: { size: 4 }, font: "11px system-ui" },
         { show: false },
       ],
       legend: { show: false },
