@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
@@ -85,7 +87,8 @@ def test_session_chart_api_has_hr_and_rolling_hrv_with_gaps(ana_client: FlaskCli
 
 def test_sleep_page_has_hypnograms_and_weekly_totals(ana_client: FlaskClient, tracker: Tracker, seeded: Seeded) -> None:
     html = ana_client.get("/sleep").get_data(as_text=True)
-    assert html.count('<figure class="hypnogram"') == 14
+    assert html.count('<figure class="hypnogram"') == 7  # a week, newest first, ending on the last night
+    assert f'id="night-{seeded.last_night.isoformat()}"' in html
     assert "device estimate" in html
     assert 'class="stage-deep"' in html and 'class="stage-rem"' in html and "<title>Deep " in html
     view = tracker.reports.sleep(seeded.person.id)
@@ -95,6 +98,30 @@ def test_sleep_page_has_hypnograms_and_weekly_totals(ana_client: FlaskClient, tr
     cells = _text(row.group(1))
     assert hours_minutes(week.tst_min) in cells and f"{week.sleep_efficiency_pct:.1f} %" in cells
     assert f"{week.deep_min:.0f} min" in cells and f"{week.rem_min:.0f} min" in cells
+
+
+def test_sleep_history_browses_any_week_with_the_sessions_before_each_night(
+    ana_client: FlaskClient, seeded: Seeded
+) -> None:
+    until = seeded.last_night - dt.timedelta(days=20)
+    html = ana_client.get(f"/sleep?until={until.isoformat()}").get_data(as_text=True)
+    shown = re.findall(r'<figure class="hypnogram" id="night-(\d{4}-\d{2}-\d{2})"', html)
+    assert shown == [(until - dt.timedelta(days=i)).isoformat() for i in range(7)]
+    earlier = (until - dt.timedelta(days=7)).isoformat()
+    assert f"until={earlier}" in html and f"until={(until + dt.timedelta(days=7)).isoformat()}" in html
+    # each night after a session day links to that session
+    for s in seeded.sessions:
+        night = (dt.datetime.fromtimestamp(s.start_ms / 1000, ZoneInfo(s.tz)).date() + dt.timedelta(days=1)).isoformat()
+        if night in shown:
+            figure = html.split(f'id="night-{night}"')[1].split("</figure>")[0]
+            assert f'href="/sessions/{s.id}"' in figure, night
+    assert any(f'href="/sessions/{s.id}"' in html for s in seeded.sessions), "no session in the browsed week"
+    latest = ana_client.get("/sleep").get_data(as_text=True)
+    assert "Later week" not in latest and "Earlier week" in latest
+    assert ana_client.get("/sleep?until=yesterday").status_code == 400
+    # the Overview's nights link to their hypnogram
+    overview = ana_client.get("/").get_data(as_text=True)
+    assert f'until={seeded.last_night.isoformat()}#night-{seeded.last_night.isoformat()}' in overview
 
 
 def test_evidence_lists_every_claim_with_verdicts_and_the_tables(ana_client: FlaskClient, seeded: Seeded) -> None:
