@@ -94,4 +94,6 @@ def test_evidence_on_a_phone(phone_ui: Watch) -> None:
     page: Any = phone_ui.page
     width = page.viewport_size["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.locator("#detail-tables").evaluate("(d) => d.open = false")
+    phone_ui.screenshot("evidence-phone.png")
     phone_ui.assert_clean()
