@@ -26,7 +26,7 @@ from tracker.errors import NotFound, UserError
 from tracker.model import SessionStatus
 from tracker.ports import ScanResult
 from web.context import people, person_by_id, selected_person, services, user_id
-from web.evidence_text import page as evidence_page
+from web.evidence_page import page as evidence_page
 from web.hypnogram import HEIGHT, WIDTH, hypnogram
 from web.sync_jobs import SyncJob, SyncJobs
 

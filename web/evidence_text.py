@@ -74,18 +74,12 @@ def size(metric: str, value: float) -> str:
     return fmt(metric, abs(value), signed=False)
 
 
-def _direction(metric: str, value: float) -> str:
-    if measure(metric)[2] == "%":
-        return "higher" if value > 0 else "lower"
-    return "higher" if value > 0 else "lower"
-
-
 def _moved(metric: str, value: float) -> str:
     """"12 % higher" / "3.4 bpm lower" / "about the same"."""
     shown = natural(metric, value)
     if shown is None or fmt(metric, value) in ("—",) or float(f"{abs(shown):.{measure(metric)[3]}f}") == 0:
         return "about the same"
-    return f"{size(metric, natural_back(metric, abs(shown)))} {_direction(metric, value)}"
+    return f"{size(metric, natural_back(metric, abs(shown)))} {'higher' if value > 0 else 'lower'}"
 
 
 def natural_back(metric: str, shown: float) -> float:
@@ -265,7 +259,11 @@ def claim_rows(claim: Mapping[str, Any], report: Mapping[str, Any]) -> list[Mapp
     else massage) and night rows at the primary lag."""
     lag = (report.get("primary_endpoint") or {}).get("lag") or 1
     acute = report.get("acute") or []
-    has_rest = bool((report.get("sessions") or {}).get("rest"))
+    rest = report.get("rest_comparison")
+    if isinstance(rest, Mapping) and "usable" in rest:  # stats branch: claims use massage − rest only when usable
+        has_rest = bool(rest["usable"])
+    else:
+        has_rest = bool((report.get("sessions") or {}).get("rest"))
     kinds = ("massage_minus_rest", "massage") if has_rest else ("massage", "massage_minus_rest")
     rows: list[Mapping[str, Any]] = []
     for family, metric in _refs(claim):
@@ -335,100 +333,3 @@ def claim_sentence(claim: Mapping[str, Any], report: Mapping[str, Any]) -> str:
     if isinstance(needed, int) and needed > 0:
         text += f" Log {needed} rest sessions (lying still, no massage) so massage can be told from resting."
     return text
-
-
-@dataclass(frozen=True, slots=True)
-class ForestRow:
-    group: str  # the claim
-    label: str
-    metric: str
-    family: str  # "acute" | "nights"
-    kind: str | None
-    lag: int | None
-    unit: str
-    estimate: float  # natural units
-    lo: float
-    hi: float
-    mde_lo: float | None
-    mde_hi: float | None
-    verdict: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
-
-
-def forest_rows(report: Mapping[str, Any]) -> list[ForestRow]:
-    """Each measured effect with a 95 % interval, grouped by claim (a row may appear under two claims)."""
-    out = []
-    for claim in report.get("claims") or []:
-        for row in claim_rows(claim, report):
-            est, ci = _estimate(row), row.get("ci95")
-            if est is None or not ci or ci[0] is None or ci[1] is None:
-                continue
-            metric = str(row["metric"])
-            band = mde_band(metric, row.get("mde"))
-            nights = "lag" in row and row.get("kind") is None
-            out.append(ForestRow(
-                group=str(claim.get("claim")), label=row_label(row), metric=metric,
-                family="nights" if nights else "acute", kind=None if nights else row.get("kind"),
-                lag=int(row["lag"]) if nights else None, unit=measure(metric)[2],
-                estimate=natural(metric, est), lo=natural(metric, ci[0]), hi=natural(metric, ci[1]),  # type: ignore[arg-type]
-                mde_lo=band[0] if band else None, mde_hi=band[1] if band else None, verdict=str(row.get("verdict")),
-            ))  # fmt: skip
-    return out
-
-
-def header_unit(metric: str) -> str:
-    return measure(metric)[2]
-
-
-# -- the whole page --------------------------------------------------------------------------------
-
-
-def _table_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    metric = str(row.get("metric", ""))
-    est = _estimate(row)
-    needed = row.get("sessions_needed")
-    out = {
-        "metric": metric, "label": measure(metric)[1], "unit": measure(metric)[2] or "—", "n": row.get("n", "—"),
-        "effect": fmt(metric, est), "range": range_text(metric, row.get("ci95")),
-        "mde": size(metric, row["mde"]) if row.get("mde") else "—",
-        "p": row.get("p"), "q": row.get("q"), "verdict": str(row.get("verdict") or "—"),
-        "sessions_needed": needed if needed is not None else "—",
-    }  # fmt: skip
-    if "lag" in row and row.get("kind") is None:
-        lag = int(row["lag"])
-        out.update(lag=lag, night=ORDINAL.get(lag, str(lag)), primary=bool(row.get("primary")),
-                   n_massage=row.get("n_massage", "—"), n_control=row.get("n_control", "—"))  # fmt: skip
-    else:
-        out.update(kind=row.get("kind"), compared=KIND_WORDS.get(str(row.get("kind")), "within sessions"))
-    return out
-
-
-def page(report: Mapping[str, Any], reasons: Mapping[str, str] | None = None,
-         keys: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Everything the Evidence template shows, as text and numbers (`reasons`: claim text → why a claim
-    cannot be measured, when the JSON does not say; `keys`: claim text → its stable key, for anchors)."""
-    reasons, keys = reasons or {}, keys or {}
-    claims, unmeasured = [], []
-    for claim in report.get("claims") or []:
-        text = str(claim.get("claim"))
-        if not _refs(claim):
-            reason = claim.get("reason") or reasons.get(text)
-            unmeasured.append({"claim": text, "key": keys.get(text, ""), "reason": readable(reason) or None})
-            continue
-        claims.append({"claim": text, "key": keys.get(text, ""), "verdict": str(claim.get("verdict")), "sentence": claim_sentence(claim, report),
-                       "explanation": readable(claim.get("explanation"))})  # fmt: skip
-    period = report.get("period") or {}
-    sessions = report.get("sessions") or {}
-    return {
-        "headline": headline(report),
-        "claims": claims,
-        "unmeasured": unmeasured,
-        "forest": [r.to_dict() for r in forest_rows(report)],
-        "acute": [_table_row(r) for r in report.get("acute") or []],
-        "nights": [_table_row(r) for r in report.get("nights_after") or []],
-        "period": f"{period.get('start', '?')} to {period.get('end', '?')}",
-        "has_data": bool(sessions.get("massage") or sessions.get("rest") or report.get("nights")),
-        "n_massage": sessions.get("massage", 0), "n_rest": sessions.get("rest", 0), "n_nights": report.get("nights", 0),
-    }  # fmt: skip

@@ -56,6 +56,7 @@ def test_evidence_shows_claims_with_verdicts(ui: Watch) -> None:
     page: Any = ui.page
     ui.goto("/evidence")
     expect(heading(page, "Evidence")).to_be_visible()
+    page.locator("#not-measured details").evaluate("(d) => d.open = true")  # collapsed by default
     text = page.locator("main").inner_text()
     shown = [c for c in CLAIMS if c.claim in text]
     assert len(shown) == len(CLAIMS), f"claims missing: {[c.claim for c in CLAIMS if c not in shown]}"

@@ -6,6 +6,7 @@ import math
 import re
 from typing import Any
 
+from web import evidence_page as ep
 from web import evidence_text as et
 
 INTERNAL_KEY = re.compile(r"\b(acute|nights)\.[a-z_]+|ln_rmssd|_bpm|_min\b|_pct")
@@ -74,7 +75,7 @@ def test_not_enough_data_headline() -> None:
 
 
 def test_claim_sentences_in_natural_units_and_no_internal_keys() -> None:
-    view = et.page(report(), {"Stronger immune system": "no blood tests"})
+    view = ep.page(report(), {"Stronger immune system": "no blood tests"})
     sentences = {c["claim"]: c["sentence"] for c in view["claims"]}
     assert sentences["Reduced stress levels, relaxation"].startswith("Your data support this: night HRV (RMSSD)")
     assert sentences["Improved mood"] == "Not enough data yet."
@@ -94,7 +95,7 @@ def test_descriptive_within_session_sentence() -> None:
 
 
 def test_forest_rows_match_the_report_in_natural_units() -> None:
-    rows = et.forest_rows(report())
+    rows = ep.forest_rows(report())
     assert [(r.group, r.metric) for r in rows] == [
         ("Reduced stress levels, relaxation", "hr_bpm"), ("Reduced stress levels, relaxation", "ln_rmssd_night"),
         ("Improved sleep", "tst_min"),
@@ -109,7 +110,7 @@ def test_forest_rows_match_the_report_in_natural_units() -> None:
 def test_acute_mde_from_new_shape_draws_a_band() -> None:
     r = report()
     r["acute"][0]["mde"] = 2.5
-    rows = et.forest_rows(r)
+    rows = ep.forest_rows(r)
     assert (rows[0].mde_lo, rows[0].mde_hi) == (-2.5, 2.5)
 
 
@@ -142,3 +143,14 @@ def test_claims_of_the_new_shape_say_what_was_tested_and_how_many_rest_sessions_
     row = {"metric": "hr_bpm", "kind": "massage_minus_rest", "verdict": "no clear change", "more_massage_needed": 3,
            "more_rest_needed": 5, "mean_change": -1.0, "ci95": [-3.0, 1.0]}  # fmt: skip
     assert "About 3 more massage and 5 more rest sessions" in et.surer(row, r)
+
+
+def test_massage_minus_rest_only_when_the_rest_comparison_is_usable() -> None:
+    r = report()
+    r["sessions"]["rest"] = 5
+    r["acute"].append({"metric": "hr_bpm", "kind": "massage_minus_rest", "n": 12, "mean_change": -1.0,
+                       "ci95": [-3.0, 1.0], "verdict": "no clear change"})  # fmt: skip
+    r["rest_comparison"] = {"usable": False}
+    assert et.claim_rows(r["claims"][0], r)[0]["kind"] == "massage"
+    r["rest_comparison"] = {"usable": True}
+    assert et.claim_rows(r["claims"][0], r)[0]["kind"] == "massage_minus_rest"

@@ -363,7 +363,9 @@
           return;
         }
         setStatus(this.el, "");
-        const data = uPlot.join(series.map((s) => breakGaps(s.x, [s.values])));
+        // NULL_EXPAND (2): a null also blanks the neighbouring alignment points of the other series, because
+        // uPlot clips a gap only between a null's neighbours; without it a line would bridge the gap.
+        const data = uPlot.join(series.map((s) => breakGaps(s.x, [s.values])), series.map(() => [null, 2]));
         const opts = uplotOptions(this.el, { series }, () => this.spans, () => {}, this.tz);
         this.plot = new uPlot(opts, data, this.el);
         this.el._uplot = this.plot;
