@@ -66,7 +66,9 @@ def test_session_detail_shows_windows_captures_and_nights_vs_baseline(
     assert first.recorded and first.metrics[0].baseline_median is not None
     table = html.split(f'data-lag="1" data-night="{first.label.isoformat()}"')[1].split("</table>")[0]
     tst = first.metrics[0]
-    assert f"{tst.value:.1f}" in table and f"{tst.baseline_median:.1f}" in table and f"{tst.z:+.2f}" in table
+    # durations in the one format of every page ("6 h 40 min"), not "400.0"
+    assert tst.unit == "min" and hours_minutes(tst.value) in table and hours_minutes(tst.baseline_median) in table
+    assert f"{tst.value:.1f}" not in table and f"{tst.z:+.2f}" in table
     assert 'id="session-chart"' in html
 
 
