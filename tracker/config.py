@@ -83,6 +83,12 @@ def _backoff(value: list[Any]) -> tuple[float, ...]:
     return tuple(float(v) for v in value)
 
 
+def _locale(value: str) -> str:
+    if value and not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
+        raise ValueError('expected a language tag such as "de-DE" or "en-GB", or "" for the browser\'s')
+    return value
+
+
 def _check(fn: Callable[[Any], Any]) -> dict[str, Any]:
     return {"check": fn}
 
@@ -106,6 +112,7 @@ class WebConfig:
     login_attempts_per_15min: int = field(default=5, metadata=_check(_positive))
     secure_cookies: bool = False  # send the session cookie over HTTPS only (behind a TLS reverse proxy)
     upload_max_mb: int = field(default=2048, metadata=_check(_positive))  # Data page imports, streamed to disk
+    locale: str = field(default="", metadata=_check(_locale))  # charts' date/number style; "" = the browser's
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,8 @@ import sqlalchemy.orm as so
 from tracker.clock import Clock
 from tracker.errors import Conflict, NotFound, UserError
 from tracker.model import SessionKind, SessionStatus
-from tracker.storage.models import MassageSession, Person
+from tracker.storage.models import Capture, MassageSession, Person
+from tracker.timefmt import from_ms as local_datetime
 
 logger = logging.getLogger(__name__)
 
@@ -301,9 +302,15 @@ class Sessions:
     def _set_status(self, session_id: int, status: SessionStatus, user_id: int | None, **changes: Any) -> SessionInfo:
         with self.sessionmaker.begin() as db:
             row, person = self._load(db, session_id, user_id)
-            if changes:
-                f = dataclasses.replace(_row_fields(row), **changes)
-                f.validate()
+            f = dataclasses.replace(_row_fields(row), **changes) if changes else None
+            if f is not None:
+                f.validate()  # bad self-reports are named first (422), whatever the session's time
+            if status == SessionStatus.DONE and row.start_ms > self.clock.now_ms():
+                starts = local_datetime(row.start_ms, person.tz).strftime("%a %d %b %Y %H:%M")
+                raise Conflict(f"session {session_id} starts {starts}: it can be marked done once it has started")
+            if status == SessionStatus.DONE and row.status == SessionStatus.CANCELLED:
+                raise Conflict(f"session {session_id} is cancelled: restore it before marking it done")
+            if f is not None:
                 _apply(row, f)
             row.status = str(status)
             row.updated_ms = self.clock.now_ms()
@@ -313,6 +320,30 @@ class Sessions:
     def cancel(self, session_id: int, user_id: int | None = None) -> SessionInfo:
         info = self._set_status(session_id, SessionStatus.CANCELLED, user_id)
         self._notify(info, "cancelled")
+        return info
+
+    def restore(self, session_id: int, user_id: int | None = None) -> SessionInfo:
+        """A cancelled session back to planned (its captures are planned again); refused when the slot is taken."""
+        with self.sessionmaker.begin() as db:
+            row, person = self._load(db, session_id, user_id)
+            if row.status != SessionStatus.CANCELLED:
+                raise Conflict(f"session {session_id} is {row.status}, not cancelled: nothing to restore")
+            self._check_overlap(db, person.id, _row_fields(row), exclude_id=row.id)
+            row.status = str(SessionStatus.PLANNED)
+            row.updated_ms = self.clock.now_ms()
+            info = _info(row, person)
+        self._notify(info, "updated")
+        return info
+
+    def delete(self, session_id: int, user_id: int | None = None) -> SessionInfo:
+        """Remove a session and its capture windows. The heart-rate and RR samples recorded in those windows
+        are stored per person and time, not per capture, so they stay (and count for nights and the Overview)."""
+        info = self.get(session_id, user_id)
+        self._notify(info, "cancelled")  # the planner drops scheduled capture jobs first
+        with self.sessionmaker.begin() as db:
+            row, _ = self._load(db, session_id, user_id)
+            db.execute(sa.delete(Capture).where(Capture.session_id == row.id))
+            db.delete(row)
         return info
 
     def complete(self, session_id: int, user_id: int | None = None, **self_reports: Any) -> SessionInfo:
@@ -330,6 +361,7 @@ class Sessions:
         *,
         user_id: int | None = None,
         statuses: Iterable[SessionStatus] | None = None,
+        kinds: Iterable[SessionKind] | None = None,
         from_ms: int | None = None,
         to_ms: int | None = None,
         newest_first: bool = False,
@@ -343,6 +375,8 @@ class Sessions:
                 stmt = stmt.where(Person.user_id == user_id)
             if statuses is not None:
                 stmt = stmt.where(MassageSession.status.in_([str(s) for s in statuses]))
+            if kinds is not None:
+                stmt = stmt.where(MassageSession.kind.in_([str(k) for k in kinds]))
             if from_ms is not None:
                 stmt = stmt.where(MassageSession.end_ms > from_ms)
             if to_ms is not None:

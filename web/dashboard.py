@@ -13,7 +13,10 @@ now" starts a background job (web.sync_jobs) and returns at once; with scripts o
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -23,6 +26,7 @@ from tracker.errors import NotFound, UserError
 from tracker.model import SessionStatus
 from tracker.ports import ScanResult
 from web.context import people, person_by_id, selected_person, services, user_id
+from web.evidence_page import page as evidence_page
 from web.hypnogram import HEIGHT, WIDTH, hypnogram
 from web.sync_jobs import SyncJob, SyncJobs
 
@@ -30,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("dashboard", __name__)
 UPCOMING = 5
+DAY_MS = 86_400_000
 SCAN_SECONDS_DEFAULT = 8
 SCAN_SECONDS_MAX = 30
 NO_COLLECTOR = "Bluetooth runs in `tracker run`: scanning, pairing and syncing need that process."
@@ -48,20 +53,63 @@ def overview() -> str:
     return render_template("overview.html", person=person, result=result, upcoming=upcoming or [])
 
 
+BROWSE_NIGHTS = 7
+
+
+def _date_arg(name: str) -> dt.date | None:
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        abort(400, description=f"{name} must be a date YYYY-MM-DD, not {text!r}")
+
+
 @bp.get("/sleep")
 def sleep() -> str:
+    """A week of nights ending on `?until=YYYY-MM-DD` (default: the last recorded night), newest first, each
+    with its hypnogram and links to the sessions the day before; previous/next week and a date picker."""
     person = selected_person()
     result = services().reports.sleep(person.id) if person else None
-    # newest first, each night with its drawing
-    rows = [(n, hypnogram(n.night.label, n.segments, person.tz)) for n in reversed(result.nights)] if result and person else []
-    return render_template("sleep.html", person=person, result=result, rows=rows, width=WIDTH, height=HEIGHT)
+    if not person or not result or not result.nights:
+        return render_template("sleep.html", person=person, result=result, rows=[], width=WIDTH, height=HEIGHT)
+    latest = result.nights[-1].night.label
+    until = min(_date_arg("until") or latest, latest)
+    first = until - dt.timedelta(days=BROWSE_NIGHTS - 1)
+    zone = ZoneInfo(person.tz)
+    # nights are labelled by the morning they end; their spans start the evening before (two days of slack)
+    start_ms = int(dt.datetime.combine(first - dt.timedelta(days=2), dt.time(), zone).timestamp() * 1000)
+    end_ms = int(dt.datetime.combine(until, dt.time(14), zone).timestamp() * 1000)
+    reports = services().reports
+    nights = [n for n in reports.nights_between(person.id, person.tz, start_ms, end_ms) if first <= n.label <= until]
+    spans = reports.sleep_spans(person.id, start_ms, end_ms)
+    done = services().sessions.list(person.id, user_id=user_id(), statuses=[SessionStatus.DONE],
+                                    from_ms=start_ms - DAY_MS, to_ms=end_ms)  # fmt: skip
+    before: dict[dt.date, list[Any]] = {}
+    for s in done:  # a session on day D comes before the night labelled D + 1
+        before.setdefault(dt.datetime.fromtimestamp(s.start_ms / 1000, zone).date() + dt.timedelta(days=1), []).append(s)
+    rows = [(n, hypnogram(n.label, spans, person.tz), before.get(n.label, [])) for n in reversed(nights)]
+    earlier = until - dt.timedelta(days=BROWSE_NIGHTS)
+    later = until + dt.timedelta(days=BROWSE_NIGHTS) if until < latest else None
+    return render_template(
+        "sleep.html", person=person, result=result, rows=rows, width=WIDTH, height=HEIGHT, until=until, first=first,
+        earlier=earlier, later=min(later, latest) if later else None, latest=latest,
+    )  # fmt: skip
 
 
 @bp.get("/evidence")
 def evidence() -> str:
     person = selected_person()
     result = services().reports.evidence(person.id) if person else None
-    return render_template("evidence.html", person=person, result=result)
+    view = computed_ms = None
+    if result is not None:
+        # the page reads the report as JSON (what GET /api/v1/report returns), so it shows nothing the JSON lacks
+        reasons = {c.claim: c.unmeasured_reason for c in getattr(result, "claims", ()) if getattr(c, "unmeasured_reason", None)}
+        keys = {c.claim: c.key for c in getattr(result, "claims", ())}
+        view = evidence_page(result.report.to_dict(), reasons, keys)
+        computed_ms = result.computed_ms
+    return render_template("evidence.html", person=person, view=view, computed_ms=computed_ms)
 
 
 # -- devices -----------------------------------------------------------------------------------------

@@ -105,11 +105,30 @@ def num(value: float | int | None, digits: int = 1, signed: bool = False) -> str
 
 
 def hours_minutes(minutes: float | None) -> str:
-    """Sleep durations as people read them: 7 h 05 min."""
+    """Durations as people read them, the one format on every page: "7 h 05 min", "45 min"."""
+    return duration(minutes)
+
+
+def duration(minutes: float | None, signed: bool = False) -> str:
+    """A duration in minutes: "7 h 05 min" from an hour up, "45 min" below; `signed` for differences."""
     if minutes is None or not math.isfinite(minutes):
         return "—"
-    total = round(minutes)
-    return f"{total // 60} h {total % 60:02d} min"
+    total = round(abs(minutes))
+    sign = ("+" if minutes > 0 else "−") if signed and total else ""
+    text = f"{total // 60} h {total % 60:02d} min" if total >= 60 else f"{total} min"
+    return sign + text
+
+
+def measured(value: float | None, unit: str, signed: bool = False) -> str:
+    """A measurement with its unit, one style everywhere: durations as "7 h 05 min", a difference of a
+    percentage (sleep efficiency) in points, ln(ms) with two decimals, everything else with one."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if unit == "min":
+        return duration(value, signed=signed)
+    if unit == "%":
+        return f"{num(value, 1, signed)} points" if signed else f"{num(value, 1)} %"
+    return f"{num(value, 2 if unit == 'ln(ms)' else 1, signed)} {unit}".rstrip()
 
 
 def css_token(text: object) -> str:
@@ -126,5 +145,9 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["unit"] = metric_unit
     app.jinja_env.globals.update(KINDS=KINDS, ORDINALS=ORDINALS)
     app.jinja_env.filters["plain"] = plain
+    app.jinja_env.filters["duration"] = duration
+    app.jinja_env.filters["measured"] = measured
+    # charts format dates and numbers in this locale ("" = the browser's); see web/static/charts.js
+    app.jinja_env.globals["web_locale"] = app.extensions["tracker"].config.web.locale if "tracker" in app.extensions else ""
     app.jinja_env.tests["mapping"] = lambda v: isinstance(v, Mapping)
     app.jinja_env.tests["listing"] = lambda v: isinstance(v, list)

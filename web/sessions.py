@@ -11,9 +11,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 
 from tracker.errors import Conflict, UserError
+from tracker.model import SessionKind, SessionStatus
 from tracker.reports import ROLLING_BEATS
 from tracker.sessions import SELF_REPORTS, TECHNIQUES, SessionInfo, ValidationError
 from web.context import selected_person, services, user_id
+from web.present import local_time
 from web.session_input import as_changes, fields_from_form, form_values, reports_from_form
 
 bp = Blueprint("sessions", __name__, url_prefix="/sessions")
@@ -55,15 +57,32 @@ def _errors_for(exc: UserError) -> tuple[dict[str, str], int]:
     return {"_form": str(exc)}, 400
 
 
+FILTER_KINDS = {"massage": SessionKind.MASSAGE, "rest": SessionKind.REST}
+FILTER_STATUSES = {"planned": SessionStatus.PLANNED, "done": SessionStatus.DONE, "cancelled": SessionStatus.CANCELLED}
+
+
 @bp.get("")
-def list_sessions() -> str:
+def list_sessions() -> ResponseReturnValue:
+    """The selected person's sessions, newest first; `?kind=massage|rest` and `?status=planned|done|cancelled`
+    filter (the person picker chooses the person)."""
     person = selected_person()
+    kind, status = request.args.get("kind", ""), request.args.get("status", "")
+    if kind and kind not in FILTER_KINDS or status and status not in FILTER_STATUSES:
+        abort(400, description="kind must be massage or rest; status must be planned, done or cancelled")
     found = []
     if person is not None:
-        found = services().sessions.list(person.id, user_id=user_id(), newest_first=True, limit=LIST_LIMIT)
+        found = services().sessions.list(
+            person.id, user_id=user_id(), newest_first=True, limit=LIST_LIMIT,
+            kinds=[FILTER_KINDS[kind]] if kind else None, statuses=[FILTER_STATUSES[status]] if status else None,
+        )  # fmt: skip
     return render_template(
-        "sessions/list.html", person=person, sessions=found, now_ms=services().clock.now_ms(), limit=LIST_LIMIT
-    )
+        "sessions/list.html", person=person, sessions=found, now_ms=services().clock.now_ms(), limit=LIST_LIMIT,
+        kind=kind, status=status,
+    )  # fmt: skip
+
+
+def _when(info: SessionInfo) -> str:
+    return local_time(info.start_ms, info.tz, "%a %d %b %H:%M")
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -93,6 +112,7 @@ def detail(session_id: int) -> str:
         reports=REPORT_LABELS,
         techniques=TECHNIQUES,
         rolling_beats=ROLLING_BEATS,
+        now_ms=services().clock.now_ms(),
     )
 
 
@@ -109,14 +129,33 @@ def edit(session_id: int) -> ResponseReturnValue:
     except UserError as exc:
         errors, status = _errors_for(exc)
         return _form(values=values, errors=errors, session=info, tz=info.tz, status=status)
-    flash("Session saved.")
+    flash(f"Saved the changes to the session of {_when(sessions.get(session_id, user_id=user_id()))}.")
     return redirect(url_for("sessions.detail", session_id=session_id))
 
 
 @bp.post("/<int:session_id>/cancel")
 def cancel(session_id: int) -> ResponseReturnValue:
-    services().sessions.cancel(session_id, user_id=user_id())
-    flash("Session cancelled.")
+    info = services().sessions.cancel(session_id, user_id=user_id())
+    flash(f"Cancelled the {info.kind} session of {_when(info)}; its planned captures are off. "
+          "Open it to restore it.")  # fmt: skip
+    return redirect(url_for("sessions.list_sessions"))
+
+
+@bp.post("/<int:session_id>/restore")
+def restore(session_id: int) -> ResponseReturnValue:
+    try:
+        info = services().sessions.restore(session_id, user_id=user_id())
+    except UserError as exc:
+        flash(f"Not restored: {exc}.")
+        return redirect(url_for("sessions.detail", session_id=session_id))
+    flash(f"Restored the {info.kind} session of {_when(info)} as planned; its captures are planned again.")
+    return redirect(url_for("sessions.detail", session_id=session_id))
+
+
+@bp.post("/<int:session_id>/delete")
+def delete(session_id: int) -> ResponseReturnValue:
+    info = services().sessions.delete(session_id, user_id=user_id())
+    flash(f"Deleted the {info.kind} session of {_when(info)}. The heart data recorded around it is kept.")
     return redirect(url_for("sessions.list_sessions"))
 
 
@@ -126,6 +165,9 @@ def done(session_id: int) -> ResponseReturnValue:
     info = sessions.get(session_id, user_id=user_id())
     errors: dict[str, str] = {}
     values = {n: "" if getattr(info.fields, n) is None else str(getattr(info.fields, n)) for n in SELF_REPORTS}
+    if info.start_ms > services().clock.now_ms():
+        flash(f"Not marked done: this session starts {_when(info)}. Mark it done once it has started.")
+        return redirect(url_for("sessions.detail", session_id=session_id))
     if request.method == "POST":
         values = {n: request.form.get(n, "") for n in SELF_REPORTS}
         try:
@@ -135,6 +177,7 @@ def done(session_id: int) -> ResponseReturnValue:
             return render_template(
                 "sessions/done.html", session=info, values=values, errors=errors, reports=REPORT_LABELS
             ), status
-        flash("Session marked done.")
+        was_done = info.status == SessionStatus.DONE
+        flash("Saved your ratings for this session." if was_done else f"Marked the session of {_when(info)} done.")
         return redirect(url_for("sessions.detail", session_id=session_id))
     return render_template("sessions/done.html", session=info, values=values, errors=errors, reports=REPORT_LABELS), 200

@@ -28,6 +28,7 @@ def test_documented_config_equals_the_built_in_defaults() -> None:
         ({"sync": {"retry_backoff_s": [60, -1]}}, "[sync] retry_backoff_s"),
         ({"analysis": {"primary_lag": 4}}, "[analysis] primary_lag"),
         ({"capture": {"during": "yes"}}, "[capture] during: expected bool"),
+        ({"web": {"locale": "German please"}}, "[web] locale: expected a language tag"),
     ],
 )
 def test_bad_config_names_the_key(raw: dict, message: str) -> None:

@@ -70,6 +70,9 @@ def test_past_session_is_done_future_is_planned(tracker: Tracker) -> None:
     past = tracker.sessions.create(ana.id, _fields("UTC", "2027-02-01 10:00"))
     future = tracker.sessions.create(ana.id, _fields("UTC", "2027-03-02 10:00"))
     assert (past.status, future.status) == (SessionStatus.DONE, SessionStatus.PLANNED)
+    with pytest.raises(Conflict, match="once it has started"):  # not before the session has started
+        tracker.sessions.complete(future.id, pain_before=5, pain_after=2)
+    tracker.clock.advance(s=(future.start_ms - tracker.clock.now_ms()) / 1000 + 60)  # type: ignore[attr-defined]
     done = tracker.sessions.complete(future.id, pain_before=5, pain_after=2)
     assert done.status == SessionStatus.DONE and done.fields.pain_after == 2
 

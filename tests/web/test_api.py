@@ -91,11 +91,13 @@ def test_sessions_crud(api: FlaskClient, tracker: Tracker, ana: PersonInfo) -> N
     assert api.patch(f"/api/v1/sessions/{sid}", json={"pressure": 3}).status_code == 409
 
 
-def test_a_future_session_is_planned_and_can_be_marked_done_without_a_body(api: FlaskClient) -> None:
+def test_a_future_session_is_planned_and_can_be_marked_done_without_a_body(api: FlaskClient, tracker: Tracker) -> None:
     body = api.post(
         "/api/v1/sessions", json={"start": "2027-03-05T09:00:00Z", "end": "2027-03-05T10:00:00Z"}
     ).get_json()
     assert body["status"] == "planned"
+    assert api.post(f"/api/v1/sessions/{body['id']}/done").status_code == 409  # not before it has started
+    tracker.clock.advance(s=5 * 86400)  # type: ignore[attr-defined]
     assert api.post(f"/api/v1/sessions/{body['id']}/done").get_json()["status"] == "done"
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
@@ -64,7 +66,9 @@ def test_session_detail_shows_windows_captures_and_nights_vs_baseline(
     assert first.recorded and first.metrics[0].baseline_median is not None
     table = html.split(f'data-lag="1" data-night="{first.label.isoformat()}"')[1].split("</table>")[0]
     tst = first.metrics[0]
-    assert f"{tst.value:.1f}" in table and f"{tst.baseline_median:.1f}" in table and f"{tst.z:+.2f}" in table
+    # durations in the one format of every page ("6 h 40 min"), not "400.0"
+    assert tst.unit == "min" and hours_minutes(tst.value) in table and hours_minutes(tst.baseline_median) in table
+    assert f"{tst.value:.1f}" not in table and f"{tst.z:+.2f}" in table
     assert 'id="session-chart"' in html
 
 
@@ -85,7 +89,8 @@ def test_session_chart_api_has_hr_and_rolling_hrv_with_gaps(ana_client: FlaskCli
 
 def test_sleep_page_has_hypnograms_and_weekly_totals(ana_client: FlaskClient, tracker: Tracker, seeded: Seeded) -> None:
     html = ana_client.get("/sleep").get_data(as_text=True)
-    assert html.count('<figure class="hypnogram"') == 14
+    assert html.count('<figure class="hypnogram"') == 7  # a week, newest first, ending on the last night
+    assert f'id="night-{seeded.last_night.isoformat()}"' in html
     assert "device estimate" in html
     assert 'class="stage-deep"' in html and 'class="stage-rem"' in html and "<title>Deep " in html
     view = tracker.reports.sleep(seeded.person.id)
@@ -97,9 +102,35 @@ def test_sleep_page_has_hypnograms_and_weekly_totals(ana_client: FlaskClient, tr
     assert f"{week.deep_min:.0f} min" in cells and f"{week.rem_min:.0f} min" in cells
 
 
+def test_sleep_history_browses_any_week_with_the_sessions_before_each_night(
+    ana_client: FlaskClient, seeded: Seeded
+) -> None:
+    until = seeded.last_night - dt.timedelta(days=20)
+    html = ana_client.get(f"/sleep?until={until.isoformat()}").get_data(as_text=True)
+    shown = re.findall(r'<figure class="hypnogram" id="night-(\d{4}-\d{2}-\d{2})"', html)
+    assert shown == [(until - dt.timedelta(days=i)).isoformat() for i in range(7)]
+    earlier = (until - dt.timedelta(days=7)).isoformat()
+    assert f"until={earlier}" in html and f"until={(until + dt.timedelta(days=7)).isoformat()}" in html
+    # each night after a session day links to that session
+    for s in seeded.sessions:
+        night = (dt.datetime.fromtimestamp(s.start_ms / 1000, ZoneInfo(s.tz)).date() + dt.timedelta(days=1)).isoformat()
+        if night in shown:
+            figure = html.split(f'id="night-{night}"')[1].split("</figure>")[0]
+            assert f'href="/sessions/{s.id}"' in figure, night
+    assert any(f'href="/sessions/{s.id}"' in html for s in seeded.sessions), "no session in the browsed week"
+    latest = ana_client.get("/sleep").get_data(as_text=True)
+    assert "Later week" not in latest and "Earlier week" in latest
+    assert ana_client.get("/sleep?until=yesterday").status_code == 400
+    # the Overview's nights link to their hypnogram
+    overview = ana_client.get("/").get_data(as_text=True)
+    assert f'until={seeded.last_night.isoformat()}#night-{seeded.last_night.isoformat()}' in overview
+
+
 def test_evidence_lists_every_claim_with_verdicts_and_the_tables(ana_client: FlaskClient, seeded: Seeded) -> None:
     html = ana_client.get("/evidence").get_data(as_text=True)
-    assert 'id="primary-endpoint"' in html and "primary endpoint" in html
+    assert 'id="primary-endpoint"' in html
+    assert "Does massage change your night HRV (RMSSD) on the first night after it?" in html
+    assert 'class="how-sure"' in html and 'class="next-step"' in html
     for claim in CLAIMS:
         assert f'data-claim="{claim.key}"' in html, claim.key
         assert claim.claim in html, claim.claim
@@ -110,10 +141,14 @@ def test_evidence_lists_every_claim_with_verdicts_and_the_tables(ana_client: Fla
     acute = html.split('id="acute-table"')[1].split("</table>")[0]
     for kind in ("massage", "rest", "massage_minus_rest"):
         assert f'data-kind="{kind}"' in acute
-    assert "95 % CI" in acute
+    assert "(bpm)" in acute and "(%)" in acute and "95 % range" in acute
     nights = html.split('id="nights-after-table"')[1].split("</table>")[0]
     assert nights.count('class="night-row') == 21 and nights.count("night-row primary") == 1
-    assert 'class="sessions-needed"' in html and 'class="mde"' in html
+    assert "(min)" in nights and "More sessions needed (sessions)" in nights
+    assert 'id="forest-plot"' in html and "/static/forest.js" in html
+    # no internal key leaks into what a person reads (data-* attributes are for scripts and tests)
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert not re.search(r"\b(acute|nights)\.[a-z_]+|ln_rmssd|ln\(ms\)", text), re.search(r"\b(acute|nights)\.[a-z_]+|ln_rmssd|ln\(ms\)", text)
 
 
 def test_evidence_is_cached_until_the_data_changes(tracker: Tracker, seeded: Seeded) -> None:

@@ -22,10 +22,99 @@
 "use strict";
 
 (() => {
-  const COLORS = ["#c2410c", "#2563eb", "#15803d", "#7c3aed"];
-  const SPAN_FILL = { massage: "rgba(234, 88, 12, 0.14)", rest: "rgba(37, 99, 235, 0.12)" };
+  // Data lines in blue/teal/violet/black; sessions as amber (massage) and slate (rest) bands, so a band is
+  // never mistaken for a series.
+  const COLORS = ["#1d4ed8", "#0f766e", "#7c3aed", "#111827"];
+  const SPAN_FILL = { massage: "rgba(245, 158, 11, 0.30)", rest: "rgba(100, 116, 139, 0.25)" };
+  const SPAN_NAMES = { massage: "massage session", rest: "rest session" };
   const REFETCH_DELAY_MS = 250;
-  const MIN_SPAN_PX = 3;
+  const MIN_SPAN_PX = 6;
+  // A gap in recording: consecutive points further apart than GAP_FACTOR times the series' median spacing
+  // (and at least MIN_GAP_MS) get a null between them, so no line is drawn across the gap.
+  const GAP_FACTOR = 4;
+  const MIN_GAP_MS = 90_000;
+  // Dates and times in the person's zone (data-tz), styled by the `[web] locale` setting (on <html
+  // data-locale>) or else the browser's language: en-GB or de-DE get a 24-hour clock, en-US a 12-hour one.
+  const LOCALE = document.documentElement.dataset.locale || navigator.language || "en-GB";
+
+  function timeFormats(tz) {
+    const make = (opts) => new Intl.DateTimeFormat(LOCALE, { timeZone: tz || undefined, ...opts });
+    const day = make({ day: "numeric", month: "short" });
+    const minutes = make({ hour: "2-digit", minute: "2-digit" });
+    const seconds = make({ hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    const full = make({ weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    return {
+      ticks(splits, incr) {
+        let prevDay = null;
+        return splits.map((ms) => {
+          const d = day.format(ms);
+          if (incr >= 86_400_000) return d;
+          const t = (incr < 60_000 ? seconds : minutes).format(ms);
+          const label = d !== prevDay ? `${t}\n${d}` : t;
+          prevDay = d;
+          return label;
+        });
+      },
+      full: (ms) => full.format(ms),
+    };
+  }
+
+  /* Numbers on axes as on the rest of the page: a point for decimals, no grouping. */
+  function number(v) {
+    if (v == null) return "—";
+    const abs = Math.abs(v);
+    const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
+    return String(Math.round(v * 10 ** digits) / 10 ** digits);
+  }
+
+  function medianStep(xs) {
+    const steps = [];
+    for (let i = 1; i < xs.length; i++) steps.push(xs[i] - xs[i - 1]);
+    steps.sort((a, b) => a - b);
+    return steps.length ? steps[Math.floor(steps.length / 2)] : 0;
+  }
+
+  /* [xs, ...ys] with a null inserted in every series wherever xs has a gap (see GAP_FACTOR). */
+  function breakGaps(xs, ys) {
+    const limit = Math.max(GAP_FACTOR * medianStep(xs), MIN_GAP_MS);
+    const outX = [];
+    const outY = ys.map(() => []);
+    for (let i = 0; i < xs.length; i++) {
+      if (i > 0 && xs[i] - xs[i - 1] > limit) {
+        outX.push(xs[i - 1] + 1);
+        outY.forEach((o) => o.push(null));
+      }
+      outX.push(xs[i]);
+      ys.forEach((y, j) => outY[j].push(y[i]));
+    }
+    return [outX, ...outY];
+  }
+
+  /* A legend for the shaded bands, under the chart, for the kinds present. */
+  function spanLegend(el, spans) {
+    let legend = el.parentElement.querySelector(".chart-legend");
+    const kinds = [...new Set(spans.map((s) => s.kind))];
+    if (!kinds.length) {
+      if (legend) legend.remove();
+      return;
+    }
+    if (!legend) {
+      legend = document.createElement("p");
+      legend.className = "legend chart-legend";
+      el.after(legend);
+    }
+    legend.replaceChildren();
+    for (const kind of kinds) {
+      const swatch = document.createElement("span");
+      swatch.className = `swatch span-${kind}`;
+      legend.append(swatch, kind === "window" ? "capture window (outlined)" : SPAN_NAMES[kind] || kind);
+    }
+    if (spans.some((s) => s.status === "planned")) {
+      const swatch = document.createElement("span");
+      swatch.className = "swatch span-planned";
+      legend.append(swatch, "planned (dashed outline)");
+    }
+  }
 
   async function getJSON(url) {
     const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -96,7 +185,7 @@
   }
 
   function uplotData(body) {
-    return [body.x, ...body.series.map((s) => s.values)];
+    return breakGaps(body.x, body.series.map((s) => s.values));
   }
 
   function uplotOptions(el, body, getSpans, onZoom, tz) {
@@ -112,9 +201,22 @@
         value: (u, v) => (v == null ? "—" : `${Math.round(v * 10) / 10} ${s.unit}`),
       })),
     ];
+    const formats = timeFormats(tz);
+    series[0].value = (u, v) => (v == null ? "—" : formats.full(v));
     const axes = [
-      {},
-      ...units.map((unit, i) => ({ scale: unit, label: unit, side: i === 0 ? 3 : 1, grid: { show: i === 0 } })),
+      {
+        space: 70,
+        size: 44,
+        values: (u, splits, axisIdx, space, incr) => {
+          const labels = formats.ticks(splits, incr);
+          el.dataset.xTicks = JSON.stringify(labels); // what the axis shows, for tests and for anyone inspecting
+          return labels;
+        },
+      },
+      ...units.map((unit, i) => ({
+        scale: unit, label: unit, side: i === 0 ? 3 : 1, grid: { show: i === 0 },
+        values: (u, splits) => splits.map(number),
+      })),
     ];
     const scales = { x: { time: true } };
     for (const unit of units) scales[unit] = { auto: true };
@@ -159,6 +261,7 @@
         const spans = await this.loadSpans(body.from, body.to);
         if (seq !== this.seq) return;
         this.spans = spans;
+        spanLegend(this.el, spans);
         this.range = { from: body.from, to: body.to };
         if (!body.x.length) {
           this.destroyPlot();
@@ -216,6 +319,7 @@
       this.destroyPlot();
       const opts = uplotOptions(this.el, body, () => this.spans, (u) => this.zoomed(u), this.tz);
       this.plot = new uPlot(opts, data, this.el);
+      this.el._uplot = this.plot;
       this.addResetButton();
     }
 
@@ -277,9 +381,13 @@
           return;
         }
         setStatus(this.el, "");
-        const data = uPlot.join(series.map((s) => [s.x, s.values]));
+        // NULL_EXPAND (2): a null also blanks the neighbouring alignment points of the other series, because
+        // uPlot clips a gap only between a null's neighbours; without it a line would bridge the gap.
+        const data = uPlot.join(series.map((s) => breakGaps(s.x, [s.values])), series.map(() => [null, 2]));
         const opts = uplotOptions(this.el, { series }, () => this.spans, () => {}, this.tz);
         this.plot = new uPlot(opts, data, this.el);
+        this.el._uplot = this.plot;
+        spanLegend(this.el, this.spans);
         this.full = { min: data[0][0], max: data[0][data[0].length - 1] };
         this.addResetButton();
       } catch (error) {
