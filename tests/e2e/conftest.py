@@ -52,7 +52,7 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-# Screenshots go to a folder outside the working tree unless asked for: TRACKER_SCREENSHOTS=docs/screenshots
+# Screenshots go to a folder outside the working tree unless asked for: TRACKER_SCREENSHOTS=tests/e2e/screenshots
 # refreshes the README's images (tracked), so an ordinary test run leaves the tree clean.
 SCREENSHOTS = Path(os.environ.get("TRACKER_SCREENSHOTS") or Path(tempfile.gettempdir()) / "tracker-e2e-screenshots")
 LOCAL_HOSTS = {"127.0.0.1"}
