@@ -6,8 +6,9 @@ Nothing is built at import time.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -18,9 +19,11 @@ from tracker.devices import Devices
 from tracker.ingest import Ingest
 from tracker.interchange import Interchange
 from tracker.people import People, Users
-from tracker.reports import Reports
 from tracker.sessions import Sessions
 from tracker.storage.db import check_schema, make_engine, make_sessionmaker
+
+if TYPE_CHECKING:
+    from tracker.reports import Reports
 
 
 @dataclass
@@ -37,8 +40,20 @@ class Tracker:
     sessions: Sessions
     interchange: Interchange
     devices: Devices
-    reports: Reports
     extras: dict[str, Any] = field(default_factory=dict)  # ports plugged in by the composition root
+    _reports: Reports | None = field(default=None, repr=False)
+    _reports_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def reports(self) -> Reports:
+        """Built on first use: the analysis imports scipy, which commands such as `tracker import` never need."""
+        with self._reports_lock:
+            if self._reports is None:
+                from tracker.reports import Reports
+
+                self._reports = Reports(self.sessionmaker, self.people, self.sessions, self.config, self.clock,
+                                        devices=self.devices)  # fmt: skip
+            return self._reports
 
     def close(self) -> None:
         self.engine.dispose()
@@ -59,7 +74,6 @@ def build_tracker(cfg: Config, clock: Clock | None = None, *, require_schema: bo
     sessions = Sessions(db, clock)
     people = People(db, clock)
     devices = Devices(db, clock)
-    reports = Reports(db, people, sessions, cfg, clock, devices=devices)
     return Tracker(
         config=cfg,
         engine=engine,
@@ -71,5 +85,4 @@ def build_tracker(cfg: Config, clock: Clock | None = None, *, require_schema: bo
         sessions=sessions,
         interchange=Interchange(db, ingest, sessions, clock),
         devices=devices,
-        reports=reports,
     )

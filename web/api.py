@@ -23,7 +23,6 @@ from tracker.devices import DeviceInfo
 from tracker.model import SessionStatus
 from tracker.people import PersonInfo
 from tracker.ports import CollectorPort
-from tracker.reports import NIGHT_COLUMNS
 from tracker.sessions import SELF_REPORTS, SessionInfo, ValidationError
 from tracker.timefmt import TimeFormatError, format_local, parse_iso_ms
 from web.context import people, person_by_id, services, user_id
@@ -280,6 +279,7 @@ def nights() -> Response:
     last = _int_arg("last", 1, MAX_NIGHTS)
     reports = services().reports
     found = reports.recent_nights(person.id, last) if last else reports.nights(person.id)[-MAX_NIGHTS:]
+    from tracker.reports import NIGHT_COLUMNS  # here, not at import: an idle server keeps scipy.stats unloaded
     x = [_midnight_ms(n.label, person.tz) for n in found]
     series = [
         {"key": key, "name": label, "unit": unit, "x": x, "values": [_finite(getattr(n, key)) for n in found]}
