@@ -18,6 +18,7 @@ from tracker.config import Config
 from tracker.devices import Devices
 from tracker.ingest import Ingest
 from tracker.interchange import Interchange
+from tracker.nights import NightStore
 from tracker.people import People, Users
 from tracker.sessions import Sessions
 from tracker.storage.db import check_schema, make_engine, make_sessionmaker
@@ -40,6 +41,7 @@ class Tracker:
     sessions: Sessions
     interchange: Interchange
     devices: Devices
+    nights: NightStore
     extras: dict[str, Any] = field(default_factory=dict)  # ports plugged in by the composition root
     _reports: Reports | None = field(default=None, repr=False)
     _reports_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -49,10 +51,10 @@ class Tracker:
         """Built on first use: the analysis imports scipy, which commands such as `tracker import` never need."""
         with self._reports_lock:
             if self._reports is None:
-                from tracker.reports import Reports
+                from tracker.night_reports import StoredNightsReports
 
-                self._reports = Reports(self.sessionmaker, self.people, self.sessions, self.config, self.clock,
-                                        devices=self.devices)  # fmt: skip
+                self._reports = StoredNightsReports(self.sessionmaker, self.people, self.sessions, self.config,
+                                                    self.clock, devices=self.devices, night_store=self.nights)  # fmt: skip
             return self._reports
 
     def close(self) -> None:
@@ -85,4 +87,5 @@ def build_tracker(cfg: Config, clock: Clock | None = None, *, require_schema: bo
         sessions=sessions,
         interchange=Interchange(db, ingest, sessions, clock),
         devices=devices,
+        nights=NightStore(db, clock),
     )

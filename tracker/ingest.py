@@ -21,6 +21,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from tracker.model import Source
+from tracker.nights import mark_written
 
 DEFAULT_CHUNK_ROWS = 20_000
 
@@ -132,6 +133,7 @@ class Ingest:
                 sql = _insert_sql(conn.dialect.name, table, prov)
                 result = conn.exec_driver_sql(sql, chunk)
                 inserted += max(result.rowcount, 0)
+                mark_written(db, prov.person_id, table, chunk, result.rowcount)  # nights to recompute
                 if following is None and cursor is not None:
                     _cursor_upsert(db, cursor)
                     wrote_cursor = True

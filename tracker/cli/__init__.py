@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "emulate": ("ble_cmd", "run an emulated strap or ring on a bumble transport"),
     "hrv": ("report_cmd", "HRV of an RR series (ms; one per line, or a CSV with an rr_ms column)"),
     "report": ("report_cmd", "does massage change your heart rate, HRV, sleep, pain, mood?"),
+    "nights": ("nights_cmd", "stored nightly summaries (rebuild them from the samples)"),
     "run": ("serve_cmd", "serve the dashboard, run scheduled captures and syncs (one process)"),
     "demo": ("serve_cmd", "the whole service on emulated devices with 8 weeks of simulated history"),
 }
