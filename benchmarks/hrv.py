@@ -5,12 +5,16 @@ Run: ``python benchmarks/hrv.py`` (from the repository root, or with PYTHONPATH 
 For each size (300, 5 000 and 100 000 beats; seeded numpy) it prints the median wall time of several
 runs of `tracker.analysis.hrv.analyze_rr`, then times `windowed_ln_rmssd` over a 30 000-beat night.
 When neurokit2 is importable it also times ``nk.hrv_time({"RRI": rr})`` + ``nk.hrv_frequency({"RRI": rr})``
-on the same series in the same run and prints the ratio. neurokit2 pins pandas<3 and is not a project dependency; use a separate env:
+on the same series in the same run, twice, and prints both ratios:
+- "nk defaults": neurokit2 as shipped, which interpolates the tachogram at 100 Hz (25x more samples
+  than we use, so most of that ratio is the interpolation rate, not the code);
+- "nk 4 Hz": ``interpolation_rate=4``, the same 4-Hz resampling as ours: the like-for-like comparison.
+Sizes include 300 and 500 beats, a 5-minute window, which is what the product computes most. neurokit2 pins pandas<3 and is not a project dependency; use a separate env:
 
     python -m venv /tmp/nkenv && /tmp/nkenv/bin/pip install neurokit2 'pandas<3'
     PYTHONPATH=/work/main /tmp/nkenv/bin/python benchmarks/hrv.py
 
-Targets: 100 000 beats in at most 0.3 s, and at least 10x faster than neurokit2.
+Targets: 100 000 beats in at most 0.3 s, and at least 10x faster than neurokit2 at equal settings (4 Hz).
 """
 
 from __future__ import annotations
@@ -28,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 
 from tracker.analysis.hrv import analyze_rr, windowed_ln_rmssd  # noqa: E402
 
-SIZES = (300, 5_000, 100_000)
-RUNS = {300: 51, 5_000: 21, 100_000: 7}
-NK_RUNS = {300: 11, 5_000: 5, 100_000: 3}
+SIZES = (300, 500, 5_000, 100_000)
+RUNS = {300: 51, 500: 51, 5_000: 21, 100_000: 7}
+NK_RUNS = {300: 11, 500: 11, 5_000: 5, 100_000: 3}
 TARGET_100K_S = 0.3
 TARGET_RATIO = 10.0
 NIGHT_BEATS = 30_000  # one night for the windowed lnRMSSD timing
@@ -80,7 +84,7 @@ def main() -> int:
     print()
     header = f"{'beats':>8} {'ours median s':>14} {'runs':>5}"
     if nk is not None:
-        header += f" {'neurokit2 median s':>19} {'runs':>5} {'ratio nk/ours':>14}"
+        header += f" {'nk defaults s':>14} {'ratio':>7} {'nk 4 Hz s':>10} {'ratio':>7} {'runs':>5}"
     print(header)
 
     ok = True
@@ -92,16 +96,16 @@ def main() -> int:
             ok = False
         if nk is not None:
 
-            def run_nk(rr: np.ndarray = rr) -> None:
+            def run_nk(rr: np.ndarray = rr, **freq: float) -> None:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     nk.hrv_time({"RRI": rr})
-                    nk.hrv_frequency({"RRI": rr})
+                    nk.hrv_frequency({"RRI": rr}, **freq)
 
             nk_s = median_time_s(run_nk, NK_RUNS[n])
-            ratio = nk_s / ours_s
-            line += f" {nk_s:>19.4f} {NK_RUNS[n]:>5} {ratio:>13.1f}x"
-            if ratio < TARGET_RATIO:
+            nk4_s = median_time_s(lambda: run_nk(interpolation_rate=4), NK_RUNS[n])
+            line += f" {nk_s:>14.4f} {nk_s / ours_s:>6.1f}x {nk4_s:>10.4f} {nk4_s / ours_s:>6.1f}x {NK_RUNS[n]:>5}"
+            if nk4_s / ours_s < TARGET_RATIO:
                 ok = False
         print(line, flush=True)
 
@@ -111,7 +115,7 @@ def main() -> int:
     print(f"\nwindowed_ln_rmssd, {NIGHT_BEATS} beats in 5-min windows: median {night_s:.4f} s")
 
     print()
-    print(f"targets: 100k beats <= {TARGET_100K_S} s" + (f", >= {TARGET_RATIO:.0f}x neurokit2" if nk else ""))
+    print(f"targets: 100k beats <= {TARGET_100K_S} s" + (f", >= {TARGET_RATIO:.0f}x neurokit2 at 4 Hz" if nk else ""))
     print("all targets met" if ok else "TARGET MISSED")
     return 0 if ok else 1
 

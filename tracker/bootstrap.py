@@ -6,8 +6,9 @@ Nothing is built at import time.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -18,12 +19,15 @@ from tracker.devices import Devices
 from tracker.import_runs import ImportRuns
 from tracker.ingest import Ingest
 from tracker.interchange import Interchange
+from tracker.nights import NightStore
 from tracker.people import People, Users
-from tracker.reports import Reports
 from tracker.run_recovery import close_dead_runs
 from tracker.sessions import Sessions
-from tracker.trials import Trials
 from tracker.storage.db import check_schema, make_engine, make_sessionmaker
+
+if TYPE_CHECKING:
+    from tracker.reports import Reports
+    from tracker.trials import Trials
 
 
 @dataclass
@@ -40,9 +44,37 @@ class Tracker:
     sessions: Sessions
     interchange: Interchange
     devices: Devices
-    reports: Reports
-    trials: Trials
+    nights: NightStore
     extras: dict[str, Any] = field(default_factory=dict)  # ports plugged in by the composition root
+    _reports: Reports | None = field(default=None, repr=False)
+    _trials: Trials | None = field(default=None, repr=False)
+    _reports_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def reports(self) -> Reports:
+        """Built on first use: the analysis imports scipy, which commands such as `tracker import` never need."""
+        with self._reports_lock:
+            if self._reports is None:
+                from tracker.night_reports import StoredNightsReports
+
+                self._reports = StoredNightsReports(self.sessionmaker, self.people, self.sessions, self.config,
+                                                    self.clock, devices=self.devices, night_store=self.nights)  # fmt: skip
+            return self._reports
+
+    @property
+    def trials(self) -> Trials:
+        """n-of-1 trials; built on first use, like `reports`, which it analyses with."""
+        reports = self.reports
+        with self._reports_lock:
+            if self._trials is None:
+                from tracker.trials import Trials
+
+                self._trials = Trials(self.sessionmaker, self.sessions, self.people, reports, self.config, self.clock)
+            return self._trials
+
+    def _on_session_change(self, info: Any, what: str) -> None:
+        if what in ("cancelled", "updated"):  # only these can be trial deviations; others never load the analysis
+            self.trials.on_session_change(info, what)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -70,10 +102,7 @@ def build_tracker(cfg: Config, clock: Clock | None = None, *, require_schema: bo
     sessions = Sessions(db, clock)
     people = People(db, clock)
     devices = Devices(db, clock)
-    reports = Reports(db, people, sessions, cfg, clock, devices=devices)
-    trials = Trials(db, sessions, people, reports, cfg, clock)
-    sessions.listeners.append(trials.on_session_change)  # deviations of planned trial sessions
-    return Tracker(
+    tracker = Tracker(
         config=cfg,
         engine=engine,
         sessionmaker=db,
@@ -84,6 +113,7 @@ def build_tracker(cfg: Config, clock: Clock | None = None, *, require_schema: bo
         sessions=sessions,
         interchange=Interchange(db, ingest, sessions, clock),
         devices=devices,
-        reports=reports,
-        trials=trials,
+        nights=NightStore(db, clock),
     )
+    sessions.listeners.append(tracker._on_session_change)  # deviations of planned trial sessions
+    return tracker

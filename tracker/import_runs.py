@@ -18,6 +18,7 @@ import sqlalchemy.orm as so
 from tracker.clock import Clock
 from tracker.errors import NotFound, UserError
 from tracker.model import RunKind, RunStatus
+from tracker.nights import touch
 from tracker.storage.models import DeviceMetric, HeartRateRow, MassageSession, Person, RRRow, Run, SleepRow
 from tracker.timefmt import format_local
 
@@ -137,6 +138,7 @@ class ImportRuns:
         """Delete exactly the rows run `run_id` stored, in one transaction; return what was deleted."""
         with self._db.begin() as db:
             run = self._run(db, run_id, user_id)
+            _touch_nights(db, run_id)  # the nights these rows fed are recomputed from what remains
             deleted = {
                 name: max(db.execute(sa.delete(model).where(model.run_id == run_id)).rowcount, 0)
                 for name, model in _TABLES.items()
@@ -146,3 +148,18 @@ class ImportRuns:
             run.detail = f"undone: deleted {total} rows" + (f" ({run.detail})" if run.detail else "")
             run.ended_ms = run.ended_ms or self._clock.now_ms()
             return RunRows(run_id, run.origin, UNDONE, **deleted)
+
+
+def _touch_nights(db: so.Session, run_id: int) -> None:
+    spans = [
+        sa.select(HeartRateRow.person_id, sa.func.min(HeartRateRow.t_ms), sa.func.max(HeartRateRow.t_ms))
+        .where(HeartRateRow.run_id == run_id).group_by(HeartRateRow.person_id),
+        sa.select(RRRow.person_id, sa.func.min(RRRow.t_ms), sa.func.max(RRRow.t_ms))
+        .where(RRRow.run_id == run_id).group_by(RRRow.person_id),
+        sa.select(SleepRow.person_id, sa.func.min(SleepRow.start_ms), sa.func.max(SleepRow.end_ms))
+        .where(SleepRow.run_id == run_id).group_by(SleepRow.person_id),
+    ]
+    for stmt in spans:
+        for person_id, lo, hi in db.execute(stmt).all():
+            if lo is not None:
+                touch(db, person_id, lo, hi)

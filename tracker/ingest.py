@@ -28,6 +28,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from tracker.model import Source
+from tracker.nights import mark_written, touch
 
 DEFAULT_CHUNK_ROWS = 20_000
 
@@ -151,9 +152,21 @@ def _merge_stage(dbapi_cursor: Any, dialect: str, table: str, name: str, prov: P
         "ON CONFLICT DO NOTHING"
     )
     inserted = max(dbapi_cursor.rowcount, 0)
-    if dialect == "sqlite":
-        dbapi_cursor.execute(f"DROP TABLE temp.{name}")
     return inserted
+
+
+def _stage_span(dbapi_cursor: Any, dialect: str, table: str, name: str) -> tuple[int, int] | None:
+    """The time range a stage covers (first start, last end), to mark the nights it may change."""
+    cols = _COLUMNS[table]
+    stage = f"temp.{name}" if dialect == "sqlite" else name
+    dbapi_cursor.execute(f"SELECT min({cols[0]}), max({cols[1] if table == 'sleep_stage' else cols[0]}) FROM {stage}")
+    lo, hi = dbapi_cursor.fetchone()
+    return None if lo is None else (int(lo), int(hi))
+
+
+def _drop_stage(dbapi_cursor: Any, dialect: str, name: str) -> None:
+    if dialect == "sqlite":  # PostgreSQL's stages go at commit (ON COMMIT DROP)
+        dbapi_cursor.execute(f"DROP TABLE temp.{name}")
 
 
 def _cursor_upsert(db: so.Session, cursor: CursorUpdate) -> None:
@@ -213,7 +226,12 @@ class StagedWrite:
     def _merge_all(self) -> None:
         totals = dict.fromkeys(_COUNTER.values(), 0)
         for table, name, prov in self._stages:
-            totals[_COUNTER[table]] += _merge_stage(self._cursor, self._dialect, table, name, prov)
+            new = _merge_stage(self._cursor, self._dialect, table, name, prov)
+            totals[_COUNTER[table]] += new
+            span = _stage_span(self._cursor, self._dialect, table, name) if new else None
+            if span is not None:
+                touch(self._db, prov.person_id, *span)  # nights to recompute, in the same transaction
+            _drop_stage(self._cursor, self._dialect, name)
         self.counts = IngestCounts(**totals)
 
     def close(self) -> None:
@@ -247,12 +265,14 @@ class Ingest:
                     try:
                         _create_stage(dbapi_cursor, "postgresql", table, "stage_chunk")
                         _fill_stage(dbapi_cursor, "postgresql", table, "stage_chunk", chunk)
-                        inserted += _merge_stage(dbapi_cursor, "postgresql", table, "stage_chunk", prov)
+                        new = _merge_stage(dbapi_cursor, "postgresql", table, "stage_chunk", prov)
+                        _drop_stage(dbapi_cursor, "postgresql", "stage_chunk")
                     finally:
                         dbapi_cursor.close()
                 else:
-                    result = conn.exec_driver_sql(_insert_sql(conn.dialect.name, table, prov), chunk)
-                    inserted += max(result.rowcount, 0)
+                    new = max(conn.exec_driver_sql(_insert_sql(conn.dialect.name, table, prov), chunk).rowcount, 0)
+                inserted += new
+                mark_written(db, prov.person_id, table, chunk, new)  # nights to recompute
                 if following is None and cursor is not None:
                     _cursor_upsert(db, cursor)
                     wrote_cursor = True

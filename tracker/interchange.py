@@ -22,6 +22,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from tracker.clock import Clock
+from tracker.csv_safety import escape_text, unescape_text
 from tracker.errors import UserError
 from tracker.ingest import Ingest
 from tracker.model import SessionKind, SessionStatus
@@ -30,6 +31,7 @@ from tracker.sessions import SELF_REPORTS, SessionFields, Sessions, ValidationEr
 from tracker.storage.models import HeartRateRow, RRRow, SleepRow
 from tracker.timefmt import format_local, local_date_bounds_ms, parse_iso_ms
 
+EXPORT_BATCH = 20_000  # rows per fetch and per piece of streamed CSV
 HEART_RATE_FILE = "heart_rate.csv"
 RR_FILE = "rr_intervals.csv"
 SLEEP_FILE = "sleep_stages.csv"
@@ -109,9 +111,9 @@ def _parse_session(row: dict[str, str]) -> SessionFields:
         kind=SessionKind(kind),
         technique=technique,
         pressure=_optional_int(row["pressure"], 1, 5, "pressure"),
-        areas=tuple(a.strip() for a in row["areas"].split(";") if a.strip()),
-        therapist=row["therapist"].strip() or None,
-        notes=row["notes"] or None,
+        areas=tuple(a.strip() for a in unescape_text(row["areas"]).split(";") if a.strip()),
+        therapist=unescape_text(row["therapist"]).strip() or None,
+        notes=unescape_text(row["notes"]) or None,
         **{name: _optional_int(row[name], 0, 10, name) for name in SELF_REPORTS},
     )
     try:
@@ -149,64 +151,79 @@ class Interchange:
     def export_texts(
         self, person: PersonInfo, first: dt.date | None = None, last: dt.date | None = None
     ) -> dict[str, str]:
-        """The four files as text, times in the person's zone, optionally limited to local dates."""
+        """The four files as text (small exports and tests; the web and the CLI stream `export_chunks`)."""
+        return {name: "".join(self.export_chunks(person, name, first, last)) for name in HEADERS}
+
+    def export_chunks(
+        self, person: PersonInfo, name: str, first: dt.date | None = None, last: dt.date | None = None
+    ) -> Iterator[str]:
+        """One export file as consecutive pieces of CSV text (rows fetched in batches: flat memory).
+
+        Times are in the person's zone, optionally limited to local dates; free-text fields are formula-safe
+        (tracker.csv_safety) and come back unchanged through `import_text`.
+        """
         lo, hi = -(2**62), 2**62
         if first is not None or last is not None:
             lo_b, hi_b = local_date_bounds_ms(first or dt.date(1970, 1, 1), last or dt.date(9998, 12, 30), person.tz)
             lo, hi = (lo_b if first else lo), (hi_b if last else hi)
         tz = person.tz
-        out: dict[str, str] = {}
-        with self.sessionmaker() as db:
-            buf = io.StringIO()
-            w = csv.writer(buf, lineterminator="\n")
-            w.writerow(HEADERS[HEART_RATE_FILE])
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(HEADERS[name])
+
+        def take() -> str:
+            text = buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+            return text
+
+        if name == SESSIONS_FILE:
+            statuses = (SessionStatus.PLANNED, SessionStatus.DONE)  # cancelled sessions are not exported
+            for s in self.sessions.list(person.id, statuses=statuses, from_ms=None, to_ms=None):
+                f = s.fields
+                if not lo <= f.start_ms < hi:
+                    continue
+                w.writerow(
+                    [
+                        format_local(f.start_ms, tz), format_local(f.end_ms, tz), str(f.kind), f.technique or "",
+                        "" if f.pressure is None else f.pressure, escape_text(";".join(f.areas)),
+                        escape_text(f.therapist or ""),
+                        *("" if getattr(f, n) is None else getattr(f, n) for n in SELF_REPORTS),
+                        escape_text(f.notes or ""),
+                    ]
+                )  # fmt: skip
+            yield take()
+            return
+        if name == HEART_RATE_FILE:
             q = (
                 sa.select(HeartRateRow.t_ms, HeartRateRow.bpm)
                 .where(HeartRateRow.person_id == person.id, HeartRateRow.t_ms >= lo, HeartRateRow.t_ms < hi)
                 .order_by(HeartRateRow.t_ms)
             )
-            w.writerows((format_local(t, tz), bpm) for t, bpm in db.execute(q).yield_per(50_000))
-            out[HEART_RATE_FILE] = buf.getvalue()
-
-            buf = io.StringIO()
-            w = csv.writer(buf, lineterminator="\n")
-            w.writerow(HEADERS[RR_FILE])
-            q2 = (
+            fmt: Callable[[Any], Sequence[Any]] = lambda r: (format_local(r[0], tz), r[1])  # noqa: E731
+        elif name == RR_FILE:
+            q = (
                 sa.select(RRRow.t_ms, RRRow.rr_ms)
                 .where(RRRow.person_id == person.id, RRRow.t_ms >= lo, RRRow.t_ms < hi)
                 .order_by(RRRow.t_ms)
             )
-            w.writerows((format_local(t, tz), _format_number(rr)) for t, rr in db.execute(q2).yield_per(50_000))
-            out[RR_FILE] = buf.getvalue()
-
-            buf = io.StringIO()
-            w = csv.writer(buf, lineterminator="\n")
-            w.writerow(HEADERS[SLEEP_FILE])
-            q3 = (
+            fmt = lambda r: (format_local(r[0], tz), _format_number(r[1]))  # noqa: E731
+        elif name == SLEEP_FILE:
+            q = (
                 sa.select(SleepRow.start_ms, SleepRow.end_ms, SleepRow.stage)
                 .where(SleepRow.person_id == person.id, SleepRow.start_ms >= lo, SleepRow.start_ms < hi)
                 .order_by(SleepRow.start_ms)
             )
-            w.writerows((format_local(s, tz), format_local(e, tz), stage) for s, e, stage in db.execute(q3))
-            out[SLEEP_FILE] = buf.getvalue()
-
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(HEADERS[SESSIONS_FILE])
-        statuses = (SessionStatus.PLANNED, SessionStatus.DONE)  # cancelled sessions are not exported
-        for s in self.sessions.list(person.id, statuses=statuses, from_ms=None, to_ms=None):
-            f = s.fields
-            if not lo <= f.start_ms < hi:
-                continue
-            w.writerow(
-                [
-                    format_local(f.start_ms, tz), format_local(f.end_ms, tz), str(f.kind), f.technique or "",
-                    "" if f.pressure is None else f.pressure, ";".join(f.areas), f.therapist or "",
-                    *("" if getattr(f, n) is None else getattr(f, n) for n in SELF_REPORTS), f.notes or "",
-                ]
-            )  # fmt: skip
-        out[SESSIONS_FILE] = buf.getvalue()
-        return out
+            fmt = lambda r: (format_local(r[0], tz), format_local(r[1], tz), r[2])  # noqa: E731
+        else:
+            raise KeyError(name)
+        yield take()
+        with self.sessionmaker() as db:
+            # A server-side cursor on PostgreSQL (stream_results), batches of EXPORT_BATCH rows on both.
+            result = db.execute(q, execution_options={"stream_results": True, "yield_per": EXPORT_BATCH})
+            for batch in result.partitions():
+                w.writerows(fmt(r) for r in batch)
+                yield take()
 
     def export_dir(
         self, person: PersonInfo, directory: Path, first: dt.date | None = None, last: dt.date | None = None
@@ -214,7 +231,11 @@ class Interchange:
         """Write the four files into `directory`; return the number of data rows per file."""
         directory.mkdir(parents=True, exist_ok=True)
         counts = {}
-        for name, text in self.export_texts(person, first, last).items():
-            (directory / name).write_text(text, encoding="utf-8", newline="")
-            counts[name] = sum(1 for _ in csv.reader(io.StringIO(text))) - 1  # notes may hold line breaks
+        for name in HEADERS:
+            path = directory / name
+            with path.open("w", encoding="utf-8", newline="") as out:
+                for piece in self.export_chunks(person, name, first, last):
+                    out.write(piece)
+            with path.open(encoding="utf-8", newline="") as back:  # records, not lines: notes may hold line breaks
+                counts[name] = sum(1 for _ in csv.reader(back)) - 1
         return counts

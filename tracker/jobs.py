@@ -114,9 +114,11 @@ def morning_sync(person_id: int) -> int:
 
 
 def build_nightly_summaries() -> int:
-    """Rebuild the derived nightly summaries of every person; return nights written."""
-    t = _tracker()
-    return sum(t.reports.rebuild_nights(p.id) for p in t.people.list())
+    """Recompute the stored nights that new or deleted samples touched (tracker.nights); return their number.
+
+    Readers refresh their own person on demand; this keeps the work off the first page view after a sync.
+    """
+    return _tracker().nights.refresh_all()
 
 
 def sync_interval_s(device_interval_min: int | None, default_min: int) -> float:

@@ -366,7 +366,9 @@ class Sessions:
         to_ms: int | None = None,
         newest_first: bool = False,
         limit: int | None = None,
+        after: tuple[int, int] | None = None,
     ) -> list[SessionInfo]:
+        """Sessions ordered by (start_ms, id); `after` = the (start_ms, id) of the previous page's last one."""
         with self.sessionmaker() as db:
             stmt = sa.select(MassageSession, Person).join(Person, MassageSession.person_id == Person.id)
             if person_id is not None:
@@ -381,6 +383,8 @@ class Sessions:
                 stmt = stmt.where(MassageSession.end_ms > from_ms)
             if to_ms is not None:
                 stmt = stmt.where(MassageSession.start_ms < to_ms)
+            if after is not None:  # keyset pagination: an index range, however deep the page
+                stmt = stmt.where(sa.tuple_(MassageSession.start_ms, MassageSession.id) > sa.tuple_(*after))
             order = MassageSession.start_ms.desc() if newest_first else MassageSession.start_ms
             stmt = stmt.order_by(order, MassageSession.id)
             if limit is not None:

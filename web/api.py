@@ -23,7 +23,6 @@ from tracker.devices import DeviceInfo, parse_auth_key
 from tracker.model import SessionStatus
 from tracker.people import PersonInfo
 from tracker.ports import CollectorPort
-from tracker.reports import NIGHT_COLUMNS
 from tracker.sessions import SELF_REPORTS, SessionInfo, ValidationError
 from tracker.timefmt import TimeFormatError, format_local, parse_iso_ms
 from web.context import people, person_by_id, services, user_id
@@ -43,6 +42,7 @@ DEFAULT_SPAN_MS = 7 * 24 * 3600 * 1000  # a chart with no range asked for shows 
 PREAGGREGATE_ROWS = 200_000
 BUCKETS_PER_POINT = 10
 MAX_SESSIONS = 5000
+SESSIONS_PAGE = 500  # default page of GET /sessions; `next_cursor` fetches the following one
 MAX_NIGHTS = 2000  # one chart's point budget; older nights stay in the CSV export
 
 
@@ -136,15 +136,34 @@ def list_sessions() -> Response:
         if bad:
             abort(400, description=f"unknown status {', '.join(bad)} (planned, done, cancelled)")
         statuses = [SessionStatus(s) for s in names]
+    cursor = _cursor_arg()
+    limit = _int_arg("limit", 1, MAX_SESSIONS) or SESSIONS_PAGE
     found = services().sessions.list(
         person.id if person else None,
         user_id=user_id(),
         statuses=statuses,
         from_ms=_time_arg("from"),
         to_ms=_time_arg("to"),
-        limit=_int_arg("limit", 1, MAX_SESSIONS) or MAX_SESSIONS,
+        limit=limit + 1,  # one more than asked tells whether another page follows
+        after=cursor,
     )
-    return jsonify({"sessions": [session_json(s) for s in found]})
+    page = found[:limit]
+    following = f"{page[-1].start_ms}.{page[-1].id}" if len(found) > limit else None
+    return jsonify({"sessions": [session_json(s) for s in page], "next_cursor": following})
+
+
+def _cursor_arg() -> tuple[int, int] | None:
+    """The `cursor` of GET /sessions: "<start_ms>.<id>" of the previous page's last session (`next_cursor`)."""
+    text = request.args.get("cursor", "").strip()
+    if not text:
+        return None
+    start, _, ident = text.partition(".")
+    if not (start.lstrip("-").isascii() and start.lstrip("-").isdigit() and ident.isascii() and ident.isdigit()):
+        abort(400, description="cursor: use the next_cursor of the previous page")
+    value = (int(start), int(ident))
+    if not all(-(2**63) <= v < 2**63 for v in value):
+        abort(400, description="cursor: out of range")
+    return value
 
 
 @bp.post("/sessions")
@@ -286,6 +305,7 @@ def nights() -> Response:
     last = _int_arg("last", 1, MAX_NIGHTS)
     reports = services().reports
     found = reports.recent_nights(person.id, last) if last else reports.nights(person.id)[-MAX_NIGHTS:]
+    from tracker.reports import NIGHT_COLUMNS  # here, not at import: an idle server keeps scipy.stats unloaded
     x = [_midnight_ms(n.label, person.tz) for n in found]
     series = [
         {"key": key, "name": label, "unit": unit, "x": x, "values": [_finite(getattr(n, key)) for n in found]}

@@ -15,7 +15,9 @@ import re
 import zipfile
 from pathlib import PurePosixPath, PureWindowsPath
 
-from flask import Blueprint, Response, abort, render_template, request
+from collections.abc import Iterable, Iterator
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 
 from tracker.errors import NotFound, UserError
 from tracker.importers import import_saved
@@ -46,11 +48,42 @@ def _date_arg(name: str) -> dt.date | None:
         abort(400, description=f"{name}: {text!r} is not a date (YYYY-MM-DD)")
 
 
-def _export_texts(person: PersonInfo) -> dict[str, str]:
+def _export_range(person: PersonInfo) -> tuple[dt.date | None, dt.date | None]:
     first, last = _date_arg("from"), _date_arg("to")
     if first and last and last < first:
         abort(400, description="to must not be before from")
-    return services().interchange.export_texts(person, first, last)
+    return first, last
+
+
+class _Pipe(io.RawIOBase):
+    """A write-only, unseekable sink whose bytes are taken out between writes (zipfile streams into it)."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: bytes) -> int:  # type: ignore[override]
+        self.parts.append(bytes(b))
+        return len(b)
+
+    def take(self) -> bytes:
+        data, self.parts = b"".join(self.parts), []
+        return data
+
+
+def _zip_stream(person: PersonInfo, first: dt.date | None, last: dt.date | None) -> Iterator[bytes]:
+    """The zip of the four files, produced piece by piece (zipfile writes data descriptors when unseekable)."""
+    pipe = _Pipe()
+    interchange = services().interchange
+    with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in HEADERS:
+            with zf.open(name, "w", force_zip64=True) as member:
+                for piece in interchange.export_chunks(person, name, first, last):
+                    member.write(piece.encode("utf-8"))
+                    yield pipe.take()
+    yield pipe.take()
 
 
 def _stem(person: PersonInfo) -> str:
@@ -58,8 +91,10 @@ def _stem(person: PersonInfo) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", person.name).strip("-") or f"person-{person.id}"
 
 
-def _download(body: bytes, filename: str, mimetype: str) -> Response:
-    response = Response(body, mimetype=mimetype)
+def _download(body: Iterable[bytes], filename: str, mimetype: str) -> Response:
+    # Streamed (a generator body): memory stays flat however long the history; the browser shows the bytes
+    # arriving, and the Data page's script shows them as progress.
+    response = Response(stream_with_context(body), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -81,11 +116,8 @@ def index() -> tuple[str, int]:
 @bp.get("/export.zip")
 def export_zip() -> Response:
     person = _person()
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, text in _export_texts(person).items():
-            zf.writestr(name, text.encode("utf-8"))
-    return _download(buf.getvalue(), f"{_stem(person)}-export.zip", "application/zip")
+    first, last = _export_range(person)
+    return _download(_zip_stream(person, first, last), f"{_stem(person)}-export.zip", "application/zip")
 
 
 @bp.get("/export/<name>")
@@ -93,8 +125,9 @@ def export_file(name: str) -> Response:
     if name not in HEADERS:
         abort(404, description=f"no export file {name!r} (one of {', '.join(HEADERS)})")
     person = _person()
-    text = _export_texts(person)[name]
-    return _download(text.encode("utf-8"), f"{_stem(person)}-{name}", "text/csv; charset=utf-8")
+    first, last = _export_range(person)
+    pieces = (p.encode("utf-8") for p in services().interchange.export_chunks(person, name, first, last))
+    return _download(pieces, f"{_stem(person)}-{name}", "text/csv; charset=utf-8")
 
 
 def display_name(filename: str | None, index: int) -> str:

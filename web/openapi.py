@@ -260,18 +260,28 @@ def openapi_document(max_points: int) -> dict[str, Any]:
             },
             "/api/v1/sessions": {
                 "get": {
-                    "summary": "Sessions, oldest first",
+                    "summary": "Sessions, oldest first, one page at a time",
+                    "description": "Pages of `limit` sessions (default 500) ordered by start time then id. "
+                    "When more follow, `next_cursor` is set: pass it as `cursor` (with the same filters) for the "
+                    "next page; it is null on the last page.",
                     "parameters": [
                         _param("person", "query", {"type": "integer"}, "Person id (default: all of the account's)"),
                         _param("status", "query", {"type": "string"}, "Comma-separated: planned,done,cancelled"),
                         _param("from", "query", _TIME, "Sessions ending after this time"),
                         _param("to", "query", _TIME, "Sessions starting before this time"),
-                        _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 5000}, "At most"),
+                        _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 5000},
+                               "Page size (default 500)"),
+                        _param("cursor", "query", {"type": "string", "pattern": "^-?[0-9]+\\.[0-9]+$"},
+                               "`next_cursor` of the previous page"),
                     ],
                     "responses": {
                         "200": _json(
-                            {"type": "object", "properties": {"sessions": {"type": "array", "items": session_ref}}},
-                            "Sessions",
+                            {"type": "object", "required": ["sessions", "next_cursor"], "properties": {
+                                "sessions": {"type": "array", "items": session_ref},
+                                "next_cursor": {"type": ["string", "null"],
+                                                "description": "Cursor of the next page; null on the last"},
+                            }},
+                            "A page of sessions",
                         ),
                         **_errors(400, 401, 404),
                     },

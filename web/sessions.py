@@ -12,7 +12,6 @@ from flask.typing import ResponseReturnValue
 
 from tracker.errors import Conflict, UserError
 from tracker.model import SessionKind, SessionStatus
-from tracker.reports import ROLLING_BEATS
 from tracker.sessions import SELF_REPORTS, TECHNIQUES, SessionInfo, ValidationError
 from web.context import selected_person, services, user_id
 from web.present import local_time
@@ -104,6 +103,8 @@ def new() -> ResponseReturnValue:
 
 @bp.get("/<int:session_id>")
 def detail(session_id: int) -> str:
+    from tracker.reports import ROLLING_BEATS  # here, not at import: an idle server keeps scipy.stats unloaded
+
     info = services().sessions.get(session_id, user_id=user_id())
     return render_template(
         "sessions/detail.html",

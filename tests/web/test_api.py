@@ -264,3 +264,25 @@ def test_samples_bad_queries_are_400(api: FlaskClient, query: str) -> None:
 def test_samples_of_another_account_are_404(api: FlaskClient, tracker: Tracker, bo: PersonInfo) -> None:
     _heart_rate(tracker, bo, T0_MS, 10)
     assert api.get(f"/api/v1/samples?person={bo.id}&kind=heart_rate").status_code == 404
+
+
+def test_sessions_are_paginated_with_a_cursor(api: FlaskClient, ana: PersonInfo, tracker: Tracker) -> None:
+    from tracker.sessions import SessionFields
+
+    person = ana
+    start = 1_800_000_000_000
+    made = [tracker.sessions.create(person.id, SessionFields(start + i * 3_600_000, start + i * 3_600_000 + 1_800_000))
+            for i in range(7)]  # fmt: skip
+    seen, cursor, pages = [], None, 0
+    while True:
+        url = f"/api/v1/sessions?person={person.id}&limit=3" + (f"&cursor={cursor}" if cursor else "")
+        body = api.get(url).get_json()
+        seen += [s["id"] for s in body["sessions"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [s.id for s in made] and pages == 3
+    assert api.get(f"/api/v1/sessions?person={person.id}").get_json()["next_cursor"] is None
+    for bad in ("x", "1.", "1.2.3", "99999999999999999999.1", "².1"):
+        assert api.get(f"/api/v1/sessions?cursor={bad}").status_code == 400, bad

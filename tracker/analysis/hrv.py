@@ -66,8 +66,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy import fft as scipy_fft
-from scipy import interpolate, signal
 
 from tracker.analysis.artifacts import (
     MAX_FLAGGED_PCT,
@@ -353,6 +351,9 @@ def welch_psd(x: np.ndarray, fs_hz: float, nperseg: int, nfft: int) -> tuple[np.
     detrend="constant", scaling="density")`` (checked in the tests), but all segments go through one
     batched rfft: scipy ≥ 1.16 loops over segments in Python, which dominated a night-long analysis.
     """
+    from scipy import fft as scipy_fft  # imported on first use: scipy is heavy and most callers never get here
+    from scipy import signal
+
     step = nperseg - nperseg // 2
     segments = sliding_window_view(x, nperseg)[::step]
     window = signal.get_window("hann", nperseg)  # periodic ("fftbins") Hann, as scipy's welch uses
@@ -382,6 +383,8 @@ def detrend_linear(x: np.ndarray) -> np.ndarray:
 
 def _psd_ms2_per_hz(rr: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Welch PSD (ms²/Hz) of the 4-Hz cubic-spline tachogram (flagged beats bridged), linearly detrended."""
+    from scipy import interpolate  # imported on first use, as in welch_psd
+
     t_s = _beat_times_s(rr)[valid]
     rv = rr[valid]
     n = int(np.floor((t_s[-1] - t_s[0]) * RESAMPLE_HZ)) + 1

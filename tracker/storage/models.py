@@ -9,6 +9,7 @@ choose one source per metric and period (tracker/sources.py).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 
@@ -225,13 +226,48 @@ class Capture(Base):
 
 
 class NightSummary(Base):
-    """Derived nightly metrics (recomputable from samples); `night` is the local date the night ends."""
+    """One night's stored summary (tracker.nights): the fields of `analysis.sleep.Night`, one column each.
+
+    Derived data: recomputed from the samples for the nights that new or deleted samples touch
+    (`NightDirty`), and wholly by `tracker nights rebuild`. `night` is the local date the night ends.
+    """
 
     __tablename__ = "night_summary"
     person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
-    night: so.Mapped[str] = so.mapped_column(sa.String(10), primary_key=True)  # YYYY-MM-DD
-    metrics_json: so.Mapped[str] = so.mapped_column(sa.Text)
+    night: so.Mapped[dt.date] = so.mapped_column(sa.Date, primary_key=True)
+    bed_start_ms: so.Mapped[int] = so.mapped_column(Ms)
+    bed_end_ms: so.Mapped[int] = so.mapped_column(Ms)
+    sleep_onset_ms: so.Mapped[int] = so.mapped_column(Ms)
+    sleep_end_ms: so.Mapped[int] = so.mapped_column(Ms)
+    time_in_bed_min: so.Mapped[float] = so.mapped_column(sa.Double)
+    sleep_onset_latency_min: so.Mapped[float] = so.mapped_column(sa.Double)
+    tst_min: so.Mapped[float] = so.mapped_column(sa.Double)
+    sleep_efficiency_pct: so.Mapped[float | None] = so.mapped_column(sa.Double)  # NULL: no time in bed
+    waso_min: so.Mapped[float] = so.mapped_column(sa.Double)
+    awakenings: so.Mapped[int] = so.mapped_column(sa.Integer)
+    stages_from_device: so.Mapped[bool] = so.mapped_column(sa.Boolean)
+    light_min: so.Mapped[float | None] = so.mapped_column(sa.Double)
+    deep_min: so.Mapped[float | None] = so.mapped_column(sa.Double)
+    rem_min: so.Mapped[float | None] = so.mapped_column(sa.Double)
+    nap_min: so.Mapped[float] = so.mapped_column(sa.Double)
+    resting_hr_bpm: so.Mapped[float | None] = so.mapped_column(sa.Double)
+    ln_rmssd_night: so.Mapped[float | None] = so.mapped_column(sa.Double)
+    n_hrv_windows: so.Mapped[int] = so.mapped_column(sa.Integer)  # quality-passed 5-min windows inside SPT
     computed_ms: so.Mapped[int] = so.mapped_column(Ms)
+
+
+class NightDirty(Base):
+    """A time range whose samples changed since its nights were summarised.
+
+    Written in the same transaction as the samples (tracker.ingest), so a crash cannot lose it; consumed by
+    `tracker.nights.NightStore.refresh`, which deletes exactly the rows it processed.
+    """
+
+    __tablename__ = "night_dirty"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    start_ms: so.Mapped[int] = so.mapped_column(Ms)
+    end_ms: so.Mapped[int] = so.mapped_column(Ms)  # inclusive: the last changed time
 
 
 class ServiceLock(Base):
