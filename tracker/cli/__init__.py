@@ -37,7 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "unpair": ("ble_cmd", "stop syncing a device (its data is kept)"),
     "capture": ("ble_cmd", "a live heart-rate/RR window from a Heart Rate Service device"),
     "sync": ("ble_cmd", "pull stored history (ring: heart-rate log, sleep, battery; sets its clock)"),
-    "emulate": ("ble_cmd", "run an emulated strap or ring on a bumble transport"),
+    "emulate": ("ble_cmd", "run an emulated strap, ring or band on a bumble transport"),
     "hrv": ("report_cmd", "HRV of an RR series (ms; one per line, or a CSV with an rr_ms column)"),
     "report": ("report_cmd", "does massage change your heart rate, HRV, sleep, pain, mood?"),
     "trial": ("trial_cmd", "a fair test: randomise massage vs rest across weekly slots"),
