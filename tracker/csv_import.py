@@ -16,6 +16,7 @@ far from the person's other data, is imported with a warning.
 from __future__ import annotations
 
 import csv
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,11 +35,13 @@ from tracker.interchange import (
 from tracker.model import BPM_MAX, BPM_MIN, RR_MS_MAX, RR_MS_MIN, SessionStatus, Source, Stage
 from tracker.people import PersonInfo
 from tracker.sessions import SessionFields, Sessions
+from tracker.storage import failures
 from tracker.storage.models import MassageSession, Person
 from tracker.timefmt import TimeFormatError
 
 import datetime as dt
 
+logger = logging.getLogger(__name__)
 FIELD_LIMIT_BYTES = 128 * 1024  # a longer field is an error, not a 128 KiB note (and not a traceback)
 # Plausible instants: nothing a wearable recorded lies outside these, and a year like 0001 or 9999 would
 # break every page that draws the person's data.
@@ -304,9 +307,16 @@ class CsvImport:
         except RowError as exc:
             finish_run(self.sessionmaker, self.clock, run_id, {}, str(exc), None)
             return FileResult(display, kind, error=str(exc), run_id=run_id)
-        except sa.exc.OperationalError as exc:  # e.g. the disk is full: say so, close the run
-            message = f"{display}: the database refused the write: {getattr(exc, 'orig', exc)}"
-            finish_run(self.sessionmaker, self.clock, run_id, {}, message, None)
+        except Exception as exc:  # e.g. the disk is full: say so, close the run (raw DBAPI errors included)
+            reason = failures.describe(exc)
+            if reason is None and not isinstance(exc, sa.exc.OperationalError):
+                raise
+            reason = reason or f"the database refused the write: {getattr(exc, 'orig', exc)}"
+            message = f"{display}: {reason}"
+            try:
+                finish_run(self.sessionmaker, self.clock, run_id, {}, message, None)
+            except Exception:  # too full even to close the run: the next start closes it
+                logger.warning("could not close run %s: %s", run_id, message)
             return FileResult(display, kind, error=message, run_id=run_id)
 
     def _write(self, person: PersonInfo, display: str, kind: str, rows: Iterator[Any], run_id: int) -> int:

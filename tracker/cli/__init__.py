@@ -123,6 +123,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
+    except Exception as exc:  # a full disk or a database that went away is said plainly, not as a traceback
+        from tracker.storage import failures
+
+        message = failures.describe(exc)
+        if message is None:
+            raise
+        print(f"tracker: error: {message}", file=sys.stderr)
+        return 3
 
 
 def run() -> None:
