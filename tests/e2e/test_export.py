@@ -23,5 +23,5 @@ def test_export_zip_shows_progress_and_downloads(ui: Watch) -> None:
     data = open(download.path(), "rb").read()
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert set(names) == {"heart_rate.csv", "rr_intervals.csv", "sleep_stages.csv", "sessions.csv"}
-    expect(page.get_by_role("status")).to_contain_text("MB")
+    expect(page.locator("[data-progress-text]")).to_contain_text("MB")
     ui.assert_clean()

@@ -10,7 +10,7 @@ from tracker.bootstrap import Tracker
 from tracker.ingest import Provenance
 from tracker.model import Source
 from tracker.queries import SAMPLE_KINDS, read_samples, sample_source
-from tracker.storage.db import _alembic_config, make_engine, upgrade_schema
+from tracker.storage.db import SCHEMA_REVISION, _alembic_config, make_engine, upgrade_schema
 
 T0 = 1_803_902_400_000
 
@@ -100,7 +100,7 @@ def test_migration_0003_keeps_existing_rows(database_url: str) -> None:
             "INSERT INTO capture (id, person_id, session_id, phase, planned_start_ms, planned_end_ms, status) "
             "VALUES (4, 1, 3, 'pre', 0, 1, 'planned')"
         ))
-    assert upgrade_schema(engine) == "0003"
+    assert upgrade_schema(engine) == SCHEMA_REVISION
     with engine.connect() as conn:
         hr = conn.execute(sa.text("SELECT t_ms, bpm, device_id, device_key FROM heart_rate ORDER BY t_ms")).all()
         rr = conn.execute(sa.text("SELECT t_ms, rr_ms, device_key FROM rr_interval")).all()
