@@ -417,6 +417,7 @@ def pair_device() -> tuple[Response, int]:
         raise ValidationError({"address": "address is required (from a scan)"})
     person = _person(data.get("person"))
     assert person is not None
+    services().devices.check_pairable(address, person.id)  # 409 before any radio work (another account's device)
     device_id = _collector().pair(address.strip(), person.id)
     return jsonify(_device_json(services().devices.get(device_id))), 201
 

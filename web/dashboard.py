@@ -19,7 +19,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 
 from tracker.devices import DeviceInfo
-from tracker.errors import NotFound, UserError
+from tracker.errors import Conflict, NotFound, UserError
 from tracker.model import SessionStatus
 from tracker.ports import ScanResult
 from web.context import people, person_by_id, selected_person, services, user_id
@@ -115,6 +115,12 @@ def _collector_message(exc: Exception) -> str:
     return f"Bluetooth failed: {type(exc).__name__}: {exc}"
 
 
+def _collector_status(exc: Exception) -> int:
+    if isinstance(exc, Conflict):
+        return 409
+    return 400 if isinstance(exc, UserError) else 502
+
+
 @bp.post("/devices/scan")
 def scan() -> tuple[str, int]:
     text = request.form.get("seconds", "").strip() or str(SCAN_SECONDS_DEFAULT)
@@ -141,9 +147,10 @@ def pair() -> ResponseReturnValue:
     if services().devices.collector is None:
         return _render_devices(error=NO_COLLECTOR, status=503)
     try:
+        services().devices.check_pairable(address, person.id)  # another account's device: refused before any radio work
         device_id = services().devices.require_collector().pair(address, person.id)
     except Exception as exc:
-        return _render_devices(error=_collector_message(exc), status=400 if isinstance(exc, UserError) else 502)
+        return _render_devices(error=_collector_message(exc), status=_collector_status(exc))
     info = services().devices.get(device_id)
     flash(f"Paired {info.name} ({info.address}) for {person.name}.")
     return redirect(url_for("dashboard.devices", person=person.id))
