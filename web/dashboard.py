@@ -22,6 +22,7 @@ from tracker.devices import DeviceInfo
 from tracker.errors import Conflict, NotFound, UserError
 from tracker.model import SessionStatus
 from tracker.ports import ScanResult
+from web.inputs import parse_id
 from web.context import people, person_by_id, selected_person, services, user_id
 from web.hypnogram import HEIGHT, WIDTH, hypnogram
 from web.sync_jobs import SyncJob, SyncJobs
@@ -124,7 +125,7 @@ def _collector_status(exc: Exception) -> int:
 @bp.post("/devices/scan")
 def scan() -> tuple[str, int]:
     text = request.form.get("seconds", "").strip() or str(SCAN_SECONDS_DEFAULT)
-    if not text.isdigit() or not 1 <= int(text) <= SCAN_SECONDS_MAX:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= SCAN_SECONDS_MAX:
         return _render_devices(error=f"Scan time must be a whole number of seconds, 1-{SCAN_SECONDS_MAX}.", status=422)
     if services().devices.collector is None:
         return _render_devices(error=NO_COLLECTOR, status=503)
@@ -141,9 +142,10 @@ def pair() -> ResponseReturnValue:
     person_text = request.form.get("person", "").strip()
     if not address:
         return _render_devices(error="Enter the device's address (from a scan).", status=422)
-    if not person_text.isdigit():
+    person_id = parse_id(person_text)
+    if person_id is None:
         return _render_devices(error="Choose the person who wears the device.", status=422)
-    person = person_by_id(int(person_text))  # 404 for another account's person
+    person = person_by_id(person_id)  # 404 for another account's person
     if services().devices.collector is None:
         return _render_devices(error=NO_COLLECTOR, status=503)
     try:

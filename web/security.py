@@ -17,6 +17,7 @@ from flask import Flask, Response, current_app, request, session
 from flask_wtf.csrf import CSRFProtect
 
 from tracker.bootstrap import Tracker
+from web.inputs import BoundedIntConverter
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -71,6 +72,8 @@ def client_address() -> str:
 
 
 def init_app(app: Flask, tracker: Tracker) -> None:
+    # Before any blueprint adds its routes: `<int:id>` beyond 64 bits or with non-ASCII digits is a 404.
+    app.url_map.converters["int"] = BoundedIntConverter
     csrf = CSRFProtect(app)
     app.extensions["trusted_proxies"] = tuple(ipaddress.ip_network(n) for n in tracker.config.web.trusted_proxies)
 
