@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy.exc
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -113,6 +115,8 @@ def _collector_message(exc: Exception) -> str:
     if isinstance(exc, UserError):
         return str(exc)
     logger.exception("Bluetooth call failed")
+    if isinstance(exc, sqlalchemy.exc.SQLAlchemyError):  # its text holds SQL and values: the log has it
+        return "The device answered, but storing it failed; the details are in the server's log."
     return f"Bluetooth failed: {type(exc).__name__}: {exc}"
 
 
