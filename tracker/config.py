@@ -7,6 +7,7 @@ Every key has a default (the same one config.toml documents); an unknown key or 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
@@ -89,6 +90,16 @@ def _locale(value: str) -> str:
     return value
 
 
+def _networks(value: list[Any]) -> tuple[str, ...]:
+    """Addresses or CIDR networks, e.g. ["127.0.0.1", "10.0.0.0/8"]."""
+    if not all(isinstance(v, str) for v in value):
+        raise ValueError("must be a list of addresses or networks, as strings")
+    try:
+        return tuple(str(ipaddress.ip_network(v, strict=False)) for v in value)
+    except ValueError as exc:
+        raise ValueError(f"not an address or network: {exc}") from None
+
+
 def _check(fn: Callable[[Any], Any]) -> dict[str, Any]:
     return {"check": fn}
 
@@ -113,6 +124,11 @@ class WebConfig:
     secure_cookies: bool = False  # send the session cookie over HTTPS only (behind a TLS reverse proxy)
     upload_max_mb: int = field(default=2048, metadata=_check(_positive))  # Data page imports, streamed to disk
     locale: str = field(default="", metadata=_check(_locale))  # charts' date/number style; "" = the browser's
+
+
+    # Reverse proxies whose X-Forwarded-For is believed (for the sign-in limiter's client address); empty:
+    # the connecting address is the client, whatever headers say.
+    trusted_proxies: tuple[str, ...] = field(default=(), metadata=_check(_networks))
 
 
 @dataclass(frozen=True, slots=True)

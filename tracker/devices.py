@@ -15,11 +15,33 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from tracker.clock import Clock
-from tracker.errors import NotFound, UserError
+from tracker.errors import Conflict, NotFound, UserError
 from tracker.model import CaptureStatus, RunKind, RunStatus
 from tracker.ports import CollectorPort
 from tracker.storage.models import Capture, Device, MassageSession, Person, Run
 from tracker.timefmt import format_local
+
+# Column widths of the device strings a radio reports (tracker.storage.models.Device). A device may
+# advertise anything: longer text is cut to fit rather than failing the pairing on PostgreSQL.
+DEVICE_TEXT_LIMITS = {"name": 120, "family": 32, "manufacturer": 120, "model": 120, "serial": 120, "firmware": 120}
+
+MAX_ADDRESS = 64
+
+
+def check_address(address: str) -> str:
+    """A Bluetooth address (or a platform's device UUID) as typed: non-empty, at most 64 characters."""
+    address = address.strip()
+    if not address or len(address) > MAX_ADDRESS or not address.isprintable():
+        raise UserError(f"a device address is 1-{MAX_ADDRESS} printable characters (from a scan)")
+    return address
+
+
+def clip_text(value: Any, limit: int) -> Any:
+    """`value` cut to `limit` characters (an ellipsis marks the cut); non-strings unchanged."""
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\x00", "")  # PostgreSQL text cannot hold NUL
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 AUTH_KEY_BYTES = 16
@@ -160,11 +182,47 @@ class Devices:
 
     # -- devices --------------------------------------------------------------------------------
 
+    @staticmethod
+    def _by_address(db: so.Session, address: str) -> Device | None:
+        # Addresses are compared case-blind: "c4:7c:..." typed by hand is the same radio as "C4:7C:...".
+        return db.scalar(sa.select(Device).where(sa.func.upper(Device.address) == address.strip().upper()))
+
+    @staticmethod
+    def _refuse_other_account(db: so.Session, dev: Device | None, person_id: int) -> None:
+        """Conflict when `dev` is paired to a person of another account than `person_id`'s.
+
+        The address is a global key: without this check, anyone who can pair could take over a device
+        paired in another account, and its next sync would store that wearer's data in their account.
+        A device its owner unpaired may be paired elsewhere (it was sold or lent); the sync cursors stay,
+        so history already synced for the previous wearer is not pulled again into the new account.
+        """
+        if dev is None or dev.unpaired_ms is not None or dev.person_id is None:
+            return
+        holder = db.get(Person, dev.person_id)
+        wanted = db.get(Person, person_id)
+        if wanted is None:
+            raise NotFound(f"no person {person_id}")
+        if holder is not None and holder.user_id != wanted.user_id:
+            raise Conflict(
+                f"{dev.address} is paired in another account; its owner must unpair it before it can be paired here"
+            )
+
+    def check_pairable(self, address: str, person_id: int) -> None:
+        """Raise Conflict before any radio work when `address` is paired in another account."""
+        with self._db() as db:
+            self._refuse_other_account(db, self._by_address(db, check_address(address)), person_id)
+
     def upsert(self, address: str, person_id: int, **fields: Any) -> DeviceInfo:
-        """Store a newly paired device, or re-pair a known address (keeps its id and its history)."""
+        """Store a newly paired device, or re-pair a known address (keeps its id and its history).
+
+        Refused (Conflict) when the address is paired to a person of another account.
+        """
+        address = check_address(address)
         now_ms = self._clock.now_ms()
+        fields = {k: clip_text(v, DEVICE_TEXT_LIMITS[k]) if k in DEVICE_TEXT_LIMITS else v for k, v in fields.items()}
         with self._db.begin() as db:
-            dev = db.scalar(sa.select(Device).where(Device.address == address))
+            dev = self._by_address(db, address)
+            self._refuse_other_account(db, dev, person_id)
             if dev is None:
                 dev = Device(address=address, paired_ms=now_ms, person_id=person_id, name=fields.pop("name", address),
                              family=fields.pop("family", "hrs"))  # fmt: skip

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
+import threading
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -13,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from tracker.clock import Clock
 from tracker.errors import Conflict, NotFound, UserError
-from tracker.storage.models import ApiToken, Person, User
+from tracker.storage.models import ApiToken, Person, User, WebSession
 from tracker.timefmt import TimeFormatError, zone
 
 
@@ -34,6 +36,26 @@ class UserInfo:
     id: int
     name: str
     has_password: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    id: int
+    user_name: str
+    name: str
+    created_ms: int
+    last_used_ms: int | None
+    expires_ms: int | None
+
+
+class HashersBusy(UserError):
+    """Every password-hashing slot is taken (a flood of sign-ins): try again in a moment."""
+
+
+# Password hashing (argon2id) is deliberately slow and CPU-bound; this many run at once, so a flood of
+# sign-ins cannot take every core and web thread from people already signed in.
+HASH_SLOTS = max(1, (os.cpu_count() or 2) // 2)
+HASH_WAIT_S = 2.0
 
 
 def _check_name(name: str, what: str) -> str:
@@ -115,6 +137,7 @@ class Users:
         self._db = sessionmaker
         self._clock = clock
         self._hasher = hasher or PasswordHasher()  # tests pass cheaper parameters
+        self._slots = threading.BoundedSemaphore(HASH_SLOTS)
 
     def count(self) -> int:
         with self._db() as db:
@@ -149,17 +172,28 @@ class Users:
             return UserInfo(user.id, user.name, user.password_hash is not None)
 
     def verify(self, name: str, password: str) -> UserInfo | None:
-        """The account if the password matches, else None (same answer for unknown names)."""
+        """The account if the password matches and it is enabled, else None (same answer for unknown names).
+
+        Raises HashersBusy when no hashing slot frees up in time (see HASH_SLOTS).
+        """
         with self._db() as db:
             user = db.scalar(sa.select(User).where(User.name == name))
-            if user is None or user.password_hash is None:
+            stored = None if user is None else user.password_hash
+            found = None if user is None else UserInfo(user.id, user.name, True)
+            disabled = user is not None and user.disabled_ms is not None
+        if not self._slots.acquire(timeout=HASH_WAIT_S):
+            raise HashersBusy("the server is busy checking other sign-ins; try again in a few seconds")
+        try:  # the database session is closed while hashing: a slow hash holds no connection
+            if stored is None:
                 self._hasher.hash(password)  # spend the same time, so timing does not reveal names
                 return None
             try:
-                self._hasher.verify(user.password_hash, password)
+                self._hasher.verify(stored, password)
             except (VerificationError, InvalidHashError):
                 return None
-            return UserInfo(user.id, user.name, True)
+        finally:
+            self._slots.release()
+        return None if disabled else found
 
     def set_password(self, name: str, password: str) -> None:
         if len(password) < 8:
@@ -169,10 +203,51 @@ class Users:
             if user is None:
                 raise NotFound(f"no user named {name!r}")
             user.password_hash = self._hasher.hash(password)
+            # a new password ends every signed-in browser of the account (a thief's copy of a cookie too)
+            db.execute(sa.delete(WebSession).where(WebSession.user_id == user.id))
 
-    def create_token(self, user_name: str, token_name: str) -> str:
+    def add_first(self, name: str, password: str) -> UserInfo | None:
+        """Create the first account, or None when any account exists already (first-run setup).
+
+        Atomic even when several requests race: one INSERT ... SELECT ... WHERE NOT EXISTS, which SQLite runs
+        under its write lock, after PostgreSQL has locked the table against other writers.
+        """
+        name = _check_name(name, "user")
+        if len(password) < 8:
+            raise UserError("password must be at least 8 characters")
+        with self._db() as db:
+            if db.scalar(sa.select(User.id).limit(1)) is not None:
+                return None
+        password_hash = self._hasher.hash(password)
+        with self._db.begin() as db:
+            if db.get_bind().dialect.name == "postgresql":
+                db.execute(sa.text("LOCK TABLE user_account IN SHARE ROW EXCLUSIVE MODE"))
+            values = sa.select(
+                sa.literal(name), sa.literal(password_hash), sa.literal(self._clock.now_ms(), sa.BigInteger)
+            ).where(~sa.exists(sa.select(User.id)))
+            db.execute(sa.insert(User).from_select(["name", "password_hash", "created_ms"], values))
+            # rowcount is not reliable for INSERT ... SELECT on every driver: ask which row is the only one
+            first = db.execute(sa.select(User.id, User.password_hash).order_by(User.id).limit(1)).first()
+        if first is None or first.password_hash != password_hash:  # the hash is salted: unique to this call
+            return None
+        return UserInfo(first.id, name, True)
+
+    def set_disabled(self, name: str, disabled: bool) -> UserInfo:
+        """Disable (cannot sign in; its sessions end and its tokens stop working) or enable an account."""
+        with self._db.begin() as db:
+            user = db.scalar(sa.select(User).where(User.name == name))
+            if user is None:
+                raise NotFound(f"no user named {name!r}")
+            user.disabled_ms = self._clock.now_ms() if disabled else None
+            if disabled:
+                db.execute(sa.delete(WebSession).where(WebSession.user_id == user.id))
+            return UserInfo(user.id, user.name, user.password_hash is not None)
+
+    def create_token(self, user_name: str, token_name: str, expires_ms: int | None = None) -> str:
         """A new API token for the account; the secret is shown once and only its hash is kept."""
         secret = "trk_" + secrets.token_urlsafe(32)
+        if expires_ms is not None and expires_ms <= self._clock.now_ms():
+            raise UserError("a token's expiry must be in the future")
         with self._db.begin() as db:
             user = db.scalar(sa.select(User).where(User.name == user_name))
             if user is None:
@@ -183,12 +258,36 @@ class Users:
                     name=_check_name(token_name, "token"),
                     token_sha256=hashlib.sha256(secret.encode()).hexdigest(),
                     created_ms=self._clock.now_ms(),
+                    expires_ms=expires_ms,
                 )
             )
         return secret
 
+    def tokens(self, user_id: int | None = None) -> list[TokenInfo]:
+        """The tokens of one account (or all), oldest first; secrets are never shown again."""
+        with self._db() as db:
+            stmt = sa.select(ApiToken, User.name).join(User, ApiToken.user_id == User.id).order_by(ApiToken.id)
+            if user_id is not None:
+                stmt = stmt.where(ApiToken.user_id == user_id)
+            return [TokenInfo(t.id, u, t.name, t.created_ms, t.last_used_ms, t.expires_ms) for t, u in db.execute(stmt)]
+
+    def revoke_token(self, token_id: int, user_id: int | None = None) -> TokenInfo:
+        """Delete a token (it stops working at once); with `user_id`, only that account's (else NotFound)."""
+        with self._db.begin() as db:
+            row = db.execute(
+                sa.select(ApiToken, User.name).join(User, ApiToken.user_id == User.id).where(ApiToken.id == token_id)
+            ).first()
+            if row is None or (user_id is not None and row[0].user_id != user_id):
+                raise NotFound(f"no token {token_id}")
+            t, user_name = row
+            info = TokenInfo(t.id, user_name, t.name, t.created_ms, t.last_used_ms, t.expires_ms)
+            db.delete(t)
+            return info
+
     def by_token(self, secret: str) -> UserInfo | None:
-        digest = hashlib.sha256(secret.encode()).hexdigest()
+        """The token's account, unless the token is unknown, expired, or the account disabled; notes its use."""
+        digest = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+        now_ms = self._clock.now_ms()
         with self._db.begin() as db:
             row = db.execute(
                 sa.select(ApiToken, User).join(User, ApiToken.user_id == User.id).where(ApiToken.token_sha256 == digest)
@@ -196,5 +295,7 @@ class Users:
             if row is None:
                 return None
             token, user = row
-            token.last_used_ms = self._clock.now_ms()
+            if user.disabled_ms is not None or (token.expires_ms is not None and token.expires_ms <= now_ms):
+                return None
+            token.last_used_ms = now_ms
             return UserInfo(user.id, user.name, user.password_hash is not None)

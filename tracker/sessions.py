@@ -19,6 +19,7 @@ from tracker.clock import Clock
 from tracker.errors import Conflict, NotFound, UserError
 from tracker.model import SessionKind, SessionStatus
 from tracker.storage.models import Capture, MassageSession, Person
+from tracker.timefmt import PLAUSIBLE_MAX_MS, PLAUSIBLE_MIN_MS
 from tracker.timefmt import from_ms as local_datetime
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,17 @@ class SessionFields:
 
     def validate(self) -> None:
         errors: dict[str, str] = {}
+        for label, t_ms in (("start", self.start_ms), ("end", self.end_ms)):
+            if not PLAUSIBLE_MIN_MS <= t_ms < PLAUSIBLE_MAX_MS:
+                errors[label] = f"{label} must lie between 1970-01-01 and 2099-12-31"
+        for label, text in (("technique", self.technique), ("therapist", self.therapist), ("notes", self.notes),
+                            ("areas", ";".join(self.areas))):  # fmt: skip
+            if text is not None and not _storable(text):
+                errors[label] = f"{label} contains characters that cannot be stored (NUL or invalid Unicode)"
+        if len(";".join(self.areas)) > MAX_AREAS_CHARS:
+            errors["areas"] = f"body areas are longer than {MAX_AREAS_CHARS} characters in all"
+        if self.therapist is not None and len(self.therapist) > MAX_THERAPIST_CHARS:
+            errors["therapist"] = f"therapist is longer than {MAX_THERAPIST_CHARS} characters"
         if self.end_ms <= self.start_ms:
             errors["end"] = "end must be after start"
         elif self.end_ms - self.start_ms > MAX_SESSION_MS:
@@ -95,6 +107,21 @@ class SessionFields:
             errors["areas"] = "body areas must be non-empty and must not contain ';'"
         if errors:
             raise ValidationError(errors)
+
+
+MAX_AREAS_CHARS = 255  # the column widths (tracker.storage.models.MassageSession)
+MAX_THERAPIST_CHARS = 120
+
+
+def _storable(text: str) -> bool:
+    """No NUL (PostgreSQL refuses it) and no lone surrogate (not encodable as UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)

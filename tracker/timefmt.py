@@ -27,7 +27,10 @@ def to_ms(moment: dt.datetime) -> int:
     """Aware datetime → epoch ms (exact: integer arithmetic, no float rounding)."""
     if moment.tzinfo is None:
         raise TimeFormatError("timestamp without an offset")
-    delta = moment - dt.datetime(1970, 1, 1, tzinfo=UTC)
+    try:
+        delta = moment - dt.datetime(1970, 1, 1, tzinfo=UTC)
+    except OverflowError:  # e.g. year 1 with a positive offset lies before datetime's range
+        raise TimeFormatError(f"{moment.isoformat()} is out of range") from None
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
 
@@ -76,3 +79,16 @@ def local_date_bounds_ms(first: dt.date, last: dt.date, tz: str) -> tuple[int, i
     start = dt.datetime.combine(first, dt.time(), tzinfo=zi)
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=zi)
     return to_ms(start), to_ms(end)
+
+
+# Times a wellness record can plausibly carry. Checked where times enter (web, API, session rules), so an
+# instant that later code cannot show (year 10000, or beyond datetime's range) is never stored.
+PLAUSIBLE_MIN_MS = 0  # 1970-01-01T00:00:00Z
+PLAUSIBLE_MAX_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
+
+
+def check_plausible_ms(t_ms: int, label: str = "time") -> int:
+    """`t_ms` if it lies in 1970-2099 (UTC), else TimeFormatError naming `label`."""
+    if not PLAUSIBLE_MIN_MS <= t_ms < PLAUSIBLE_MAX_MS:
+        raise TimeFormatError(f"{label} must lie between 1970-01-01 and 2099-12-31")
+    return t_ms

@@ -53,7 +53,7 @@ def create_app(
     `secure_cookies`: send the cookie only over HTTPS; by default `[web] secure_cookies` (false: the
     default deployment is plain HTTP on 127.0.0.1).
     """
-    from web import api, auth, dashboard, data, errors, security, sessions, trials
+    from web import api, auth, dashboard, data, errors, security, sessions, tokens, trials
     from web.context import template_context
     from web.present import register_filters
     from web.sync_jobs import SyncJobs
@@ -84,6 +84,6 @@ def create_app(
     errors.init_app(app)
     register_filters(app)
     app.context_processor(template_context)
-    for blueprint in (auth.bp, dashboard.bp, sessions.bp, data.bp, api.bp, api.docs_bp, trials.bp):
+    for blueprint in (auth.bp, dashboard.bp, sessions.bp, data.bp, api.bp, api.docs_bp, trials.bp, tokens.bp):
         app.register_blueprint(blueprint)
     return app

@@ -24,9 +24,10 @@ from tracker.model import SessionStatus
 from tracker.people import PersonInfo
 from tracker.ports import CollectorPort
 from tracker.sessions import SELF_REPORTS, SessionInfo, ValidationError
-from tracker.timefmt import TimeFormatError, format_local, parse_iso_ms
+from tracker.timefmt import TimeFormatError, check_plausible_ms, format_local, parse_iso_ms
 from web.context import people, person_by_id, services, user_id
 from web.dashboard import NO_COLLECTOR, SCAN_SECONDS_DEFAULT, SCAN_SECONDS_MAX, owned_device, start_sync, sync_jobs
+from web.inputs import MAX_ID, loads_bounded, parse_id
 from web.downsample import MAX_POINTS, chart_series, clamp_points, lttb
 from web.openapi import openapi_document
 from web.security import has_bearer
@@ -71,7 +72,13 @@ def authenticate() -> Response | None:
 
 
 def _json_object() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    """The body as a JSON object: bounded size and depth, no NaN/Infinity (web.inputs), else 400."""
+    if not request.is_json:
+        abort(400, description="send a JSON object with Content-Type: application/json")
+    try:
+        data = loads_bounded(request.get_data(cache=True))
+    except ValueError as exc:
+        abort(400, description=f"send a JSON object with Content-Type: application/json ({exc})")
     if not isinstance(data, dict):
         abort(400, description="send a JSON object with Content-Type: application/json")
     return data
@@ -82,19 +89,18 @@ def _time_arg(name: str) -> int | None:
     text = request.args.get(name, "").strip()
     if not text:
         return None
-    if re.fullmatch(r"-?\d+", text):
-        return int(text)
     try:
-        return parse_iso_ms(text)
+        t_ms = int(text) if re.fullmatch(r"-?[0-9]{1,19}", text) else parse_iso_ms(text)
+        return check_plausible_ms(t_ms, name)
     except TimeFormatError as exc:
-        abort(400, description=f"{name}: {exc} (or epoch milliseconds)")
+        abort(400, description=f"{name}: {exc} (ISO 8601 with an offset, or epoch milliseconds)")
 
 
 def _int_arg(name: str, lo: int, hi: int) -> int | None:
     text = request.args.get(name, "").strip()
     if not text:
         return None
-    if not re.fullmatch(r"\d+", text) or not lo <= int(text) <= hi:
+    if not re.fullmatch(r"[0-9]{1,19}", text) or not lo <= int(text) <= hi:
         abort(400, description=f"{name} must be a whole number {lo}-{hi}")
     return int(text)
 
@@ -110,9 +116,12 @@ def _person(value: Any, *, required: bool = True) -> PersonInfo | None:
         if not mine:
             abort(404, description="this account manages no people yet (tracker person add --user)")
         abort(400, description="person is required (this account manages several; see GET /api/v1/people)")
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
+    person_id = value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(value, str):
+        person_id = parse_id(value)
+    if person_id is None or not 0 < person_id <= MAX_ID:
         abort(400, description="person must be a numeric id")
-    return person_by_id(int(value))
+    return person_by_id(person_id)
 
 
 # -- people ------------------------------------------------------------------------------------------
@@ -331,10 +340,10 @@ def nights() -> Response:
 @bp.get("/captures")
 def captures() -> Response:
     """The capture windows of one session (planned, ok, not in range, ...) with their quality."""
-    text = request.args.get("session", "").strip()
-    if not text.isdigit():
+    session_id = parse_id(request.args.get("session", ""))
+    if session_id is None:
         abort(400, description="session must be a numeric id")
-    info = services().sessions.get(int(text), user_id=user_id())
+    info = services().sessions.get(session_id, user_id=user_id())
     rows = services().devices.captures(session_id=info.id)
     return jsonify({"session": info.id, "captures": [c.to_dict(info.tz) for c in rows]})
 
@@ -447,6 +456,7 @@ def pair_device() -> tuple[Response, int]:
     if auth_key is not None and not isinstance(auth_key, str):
         raise ValidationError({"auth_key": "auth_key must be 32 hexadecimal digits"})
     key = parse_auth_key(auth_key)
+    services().devices.check_pairable(address, person.id)  # 409 before any radio work (another account's device)
     device_id = _collector().pair(address.strip(), person.id, key) if key else _collector().pair(address.strip(), person.id)
     return jsonify(_device_json(services().devices.get(device_id))), 201
 

@@ -10,9 +10,12 @@ People created on the command line without `--user` belong to no account. Who se
 - once there are several accounts, unowned people are visible to none until linked with
   `tracker person add --user` or `People.link` — guessing whom they belong to could leak health data.
 
-The session cookie holds only the account id (and the CSRF token, the selected person); passwords are
-checked with `Users.verify` (argon2id), and failed sign-ins are rate limited per account name and client
-address (`[web] login_attempts_per_15min`).
+The session cookie (signed) holds a random session id, the CSRF token and the selected person. The session
+itself lives in the database (tracker.signins.WebSessions): sign-out ends it there, so a copy of the
+cookie opens nothing afterwards; a password change and `tracker user disable` end all of an account's.
+Passwords are checked with `Users.verify` (argon2id, a bounded number at once); failed sign-ins are
+limited per account across addresses and per address across accounts (tracker.signins.SigninLimiter),
+with the client address from web.security.client_address (`[web] trusted_proxies`).
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ from flask.typing import ResponseReturnValue
 
 from tracker.bootstrap import Tracker
 from tracker.errors import UserError
+from tracker.people import HashersBusy
+from tracker.signins import SigninLimiter, WebSessions
 from web.context import services
-from web.security import has_bearer, login_limiter
+from web.security import client_address, has_bearer
 
 bp = Blueprint("auth", __name__)
 
@@ -75,21 +80,40 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def web_sessions() -> WebSessions:
+    sessions: WebSessions = current_app.extensions["web_sessions"]
+    return sessions
+
+
+def signin_limiter() -> SigninLimiter:
+    limiter: SigninLimiter = current_app.extensions["signin_limiter"]
+    return limiter
+
+
 def _start_session(user_id: int) -> None:
+    old = session.get("sid")
+    if isinstance(old, str):
+        web_sessions().end(old)
     session.clear()  # a fresh session on sign-in: a planted cookie cannot ride into the account (fixation)
-    session["user_id"] = user_id
+    session["sid"] = web_sessions().start(user_id)
     session.permanent = True
 
 
 def init_app(app: Flask) -> None:
+    tracker: Tracker = app.extensions["tracker"]
+    app.extensions["web_sessions"] = WebSessions(tracker.sessionmaker, tracker.clock)
+    app.extensions["signin_limiter"] = SigninLimiter(
+        tracker.sessionmaker, tracker.clock, tracker.config.web.login_attempts_per_15min
+    )
+
     @app.before_request
     def load_user() -> ResponseReturnValue | None:
         g.user = None
-        user_id = session.get("user_id")
-        if isinstance(user_id, int) and not (request.path.startswith("/api/") and has_bearer()):
-            g.user = services().users.get(user_id)
-            if g.user is None:  # the account was removed: forget the cookie's claim
-                session.pop("user_id", None)
+        sid = session.get("sid")
+        if isinstance(sid, str) and not (request.path.startswith("/api/") and has_bearer()):
+            g.user = web_sessions().resolve(sid)
+            if g.user is None:  # signed out elsewhere, password changed, account disabled or removed
+                session.pop("sid", None)
         if request.endpoint in PUBLIC_ENDPOINTS or request.path.startswith("/api/"):
             return None  # the API answers 401 itself (web.api.authenticate); no redirects for scripts
         if not has_accounts():
@@ -114,14 +138,15 @@ def setup() -> ResponseReturnValue:
         else:
             tracker = services()
             try:
-                # A second browser racing through setup would create a second account; re-check first.
-                if tracker.users.count() > 0:
-                    return redirect(url_for("auth.signin"))
-                user = tracker.users.add(name, password)
+                # Racing browsers: add_first creates an account only while there is none, atomically.
+                user = tracker.users.add_first(name, password)
             except UserError as exc:
                 field = "password" if "password" in str(exc) else "name"
                 errors[field] = str(exc)
             else:
+                if user is None:
+                    flash("This server is set up already: sign in.")
+                    return redirect(url_for("auth.signin"))
                 adopted = adopt_unowned_people(tracker, user.name)
                 _start_session(user.id)
                 flash(f"Account {user.name} created." + (f" {adopted} person(s) linked to it." if adopted else ""))
@@ -140,35 +165,44 @@ def signin() -> ResponseReturnValue:
         if g.user is not None:
             return redirect(_safe_next(next_url))
         return render_template("signin.html", name="", next_url=next_url, error=None)
-    limiter = login_limiter()
-    key = limiter.key(name, request.remote_addr)
-    wait_s = limiter.retry_after_s(key)
-    if wait_s is not None:
-        minutes = -(-wait_s // 60)
-        message = f"Too many failed sign-ins for this account from here; try again in {minutes} minute(s)."
+    limiter = signin_limiter()
+    address = client_address()
+    refusal = limiter.check(name, address)
+    if refusal is not None:
+        minutes = -(-refusal.wait_s // 60)
+        wait = f"{refusal.wait_s} seconds" if refusal.wait_s < 120 else f"{minutes} minutes"
+        what = "from this address" if refusal.per_address else "for this account"
+        message = f"Too many failed sign-ins {what}; try again in {wait}."
         body = render_template("signin.html", name=name, next_url=next_url, error=message)
-        return _too_many(body, wait_s)
+        return _refused(body, 429, refusal.wait_s)
     tracker = services()
-    user = tracker.users.verify(name, request.form.get("password", ""))
+    try:
+        user = tracker.users.verify(name, request.form.get("password", ""))
+    except HashersBusy as exc:
+        body = render_template("signin.html", name=name, next_url=next_url, error=f"{exc}.")
+        return _refused(body, 503, 5)
     if user is None:
-        limiter.failed(key)
+        limiter.failed(name, address)
         error = "Wrong account name or password."
         return render_template("signin.html", name=name, next_url=next_url, error=error), 401
-    limiter.succeeded(key)
+    limiter.succeeded(name)
     if tracker.users.count() == 1:
         adopt_unowned_people(tracker, user.name)
     _start_session(user.id)
     return redirect(_safe_next(next_url))
 
 
-def _too_many(body: str, wait_s: int) -> Response:
-    response = Response(body, status=429, mimetype="text/html")
+def _refused(body: str, status: int, wait_s: int) -> Response:
+    response = Response(body, status=status, mimetype="text/html")
     response.headers["Retry-After"] = str(wait_s)
     return response
 
 
 @bp.route("/signout", methods=["POST"])
 def signout() -> ResponseReturnValue:
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        web_sessions().end(sid)  # server side: the same cookie, replayed, opens nothing now
     session.clear()
     flash("Signed out.")
     return redirect(url_for("auth.signin"))

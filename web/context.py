@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from tracker.bootstrap import Tracker
 from tracker.people import PersonInfo, UserInfo
+from web.inputs import parse_id
 
 
 def services() -> Tracker:
@@ -54,9 +55,10 @@ def selected_person() -> PersonInfo | None:
         return None
     wanted = request.args.get("person")
     if wanted is not None:
-        if not wanted.isdigit():
+        person_id = parse_id(wanted)
+        if person_id is None:
             abort(400, description="person must be a numeric id")
-        person = person_by_id(int(wanted))
+        person = person_by_id(person_id)
         session["person_id"] = person.id
         return person
     remembered = session.get("person_id")

@@ -18,13 +18,16 @@ import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy.exc
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from tracker.devices import DeviceInfo, parse_auth_key
-from tracker.errors import NotFound, UserError
+from tracker.errors import Conflict, NotFound, UserError
 from tracker.model import SessionStatus
 from tracker.ports import ScanResult
+from web.inputs import parse_id
 from web.context import people, person_by_id, selected_person, services, user_id
 from web.evidence_page import page as evidence_page
 from web.hypnogram import HEIGHT, WIDTH, hypnogram
@@ -160,13 +163,21 @@ def _collector_message(exc: Exception) -> str:
     if isinstance(exc, UserError):
         return str(exc)
     logger.exception("Bluetooth call failed")
+    if isinstance(exc, sqlalchemy.exc.SQLAlchemyError):  # its text holds SQL and values: the log has it
+        return "The device answered, but storing it failed; the details are in the server's log."
     return f"Bluetooth failed: {type(exc).__name__}: {exc}"
+
+
+def _collector_status(exc: Exception) -> int:
+    if isinstance(exc, Conflict):
+        return 409
+    return 400 if isinstance(exc, UserError) else 502
 
 
 @bp.post("/devices/scan")
 def scan() -> tuple[str, int]:
     text = request.form.get("seconds", "").strip() or str(SCAN_SECONDS_DEFAULT)
-    if not text.isdigit() or not 1 <= int(text) <= SCAN_SECONDS_MAX:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= SCAN_SECONDS_MAX:
         return _render_devices(error=f"Scan time must be a whole number of seconds, 1-{SCAN_SECONDS_MAX}.", status=422)
     if services().devices.collector is None:
         return _render_devices(error=NO_COLLECTOR, status=503)
@@ -183,17 +194,19 @@ def pair() -> ResponseReturnValue:
     person_text = request.form.get("person", "").strip()
     if not address:
         return _render_devices(error="Enter the device's address (from a scan).", status=422)
-    if not person_text.isdigit():
+    person_id = parse_id(person_text)
+    if person_id is None:
         return _render_devices(error="Choose the person who wears the device.", status=422)
-    person = person_by_id(int(person_text))  # 404 for another account's person
+    person = person_by_id(person_id)  # 404 for another account's person
     if services().devices.collector is None:
         return _render_devices(error=NO_COLLECTOR, status=503)
     try:
         auth_key = parse_auth_key(request.form.get("auth_key"))  # a band's key; never echoed back
+        services().devices.check_pairable(address, person.id)  # another account's device: refused before any radio work
         collector = services().devices.require_collector()
         device_id = collector.pair(address, person.id, auth_key) if auth_key else collector.pair(address, person.id)
     except Exception as exc:
-        return _render_devices(error=_collector_message(exc), status=400 if isinstance(exc, UserError) else 502)
+        return _render_devices(error=_collector_message(exc), status=_collector_status(exc))
     info = services().devices.get(device_id)
     flash(f"Paired {info.name} ({info.address}) for {person.name}.")
     return redirect(url_for("dashboard.devices", person=person.id))

@@ -1,4 +1,4 @@
-"""Browser-facing protections: security headers and CSP, the CSRF policy, and the sign-in rate limit.
+"""Browser-facing protections: security headers and CSP, the CSRF policy, and the client address.
 
 CSP forbids inline scripts and styles, so templates carry no `<script>` bodies and no `style=""`
 attributes: all behaviour is in web/static/*.js and all looks in web/static/*.css.
@@ -11,14 +11,13 @@ authority to abuse; they answer 401).
 
 from __future__ import annotations
 
-import collections
-import threading
+import ipaddress
 
 from flask import Flask, Response, current_app, request, session
 from flask_wtf.csrf import CSRFProtect
 
 from tracker.bootstrap import Tracker
-from tracker.clock import Clock
+from web.inputs import BoundedIntConverter
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -30,8 +29,6 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
-WINDOW_MS = 15 * 60 * 1000
-MAX_TRACKED_KEYS = 10_000  # bounds the limiter's memory under a spray of made-up names
 
 
 def has_bearer() -> bool:
@@ -39,74 +36,52 @@ def has_bearer() -> bool:
     return scheme.lower() == "bearer"
 
 
-class LoginLimiter:
-    """Failed sign-ins per (account name, client address) in a sliding 15-minute window.
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
 
-    In memory: the dashboard is one process (waitress threads), so a lock is all the sharing needed.
-    A success clears the key; while `limit` failures sit in the window, the next attempt is refused
-    before the password is checked, so guessing cannot continue at argon2 speed.
+
+def client_address() -> str:
+    """The client's address for the sign-in limiter.
+
+    The connecting address, unless it is one of `[web] trusted_proxies`: then X-Forwarded-For is read from
+    the right (each trusted proxy appends what connected to it), and the first address that is not a trusted
+    proxy is the client. Without that setting the header is ignored: anyone can send it, and believing it
+    would let a guesser pick a fresh "address" for every attempt.
     """
+    remote = request.remote_addr or "?"
+    trusted = current_app.extensions.get("trusted_proxies", ())
+    if not trusted:
+        return remote
 
-    def __init__(self, limit: int, clock: Clock, window_ms: int = WINDOW_MS) -> None:
-        self.limit = limit
-        self.window_ms = window_ms
-        self._clock = clock
-        self._failures: dict[tuple[str, str], collections.deque[int]] = {}
-        self._lock = threading.Lock()
+    def is_trusted(addr: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
+        return addr is not None and any(addr in net for net in trusted)
 
-    @staticmethod
-    def key(name: str, address: str | None) -> tuple[str, str]:
-        return name.strip().casefold(), address or "?"
-
-    def _recent(self, key: tuple[str, str], now_ms: int) -> collections.deque[int] | None:
-        times = self._failures.get(key)
-        if times is None:
-            return None
-        while times and times[0] <= now_ms - self.window_ms:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-            return None
-        return times
-
-    def retry_after_s(self, key: tuple[str, str]) -> int | None:
-        """Seconds until the next attempt is allowed, or None when it is allowed now."""
-        now_ms = self._clock.now_ms()
-        with self._lock:
-            times = self._recent(key, now_ms)
-            if times is None or len(times) < self.limit:
-                return None
-            return max(1, -(-(times[0] + self.window_ms - now_ms) // 1000))
-
-    def failed(self, key: tuple[str, str]) -> None:
-        now_ms = self._clock.now_ms()
-        with self._lock:
-            if key not in self._failures and len(self._failures) >= MAX_TRACKED_KEYS:
-                for old in list(self._failures):  # prune expired keys before refusing to track more
-                    self._recent(old, now_ms)
-                if len(self._failures) >= MAX_TRACKED_KEYS:
-                    self._failures.pop(next(iter(self._failures)))
-            self._failures.setdefault(key, collections.deque()).append(now_ms)
-
-    def succeeded(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
-
-
-def login_limiter() -> LoginLimiter:
-    limiter: LoginLimiter = current_app.extensions["login_limiter"]
-    return limiter
+    if not is_trusted(_ip(remote)):
+        return remote
+    hops = [h for h in ",".join(request.headers.getlist("X-Forwarded-For")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        addr = _ip(hop)
+        if addr is None:
+            return remote  # a garbled header: count the proxy itself rather than trust a made-up value
+        if not is_trusted(addr):
+            return str(addr)
+    return remote
 
 
 def init_app(app: Flask, tracker: Tracker) -> None:
+    # Before any blueprint adds its routes: `<int:id>` beyond 64 bits or with non-ASCII digits is a 404.
+    app.url_map.converters["int"] = BoundedIntConverter
     csrf = CSRFProtect(app)
-    app.extensions["login_limiter"] = LoginLimiter(tracker.config.web.login_attempts_per_15min, tracker.clock)
+    app.extensions["trusted_proxies"] = tuple(ipaddress.ip_network(n) for n in tracker.config.web.trusted_proxies)
 
     @app.before_request
     def check_csrf() -> None:
         if not app.config.get("WTF_CSRF_ENABLED", True):
             return
-        if request.path.startswith("/api/") and (has_bearer() or "user_id" not in session):
+        if request.path.startswith("/api/") and (has_bearer() or "sid" not in session):
             return
         csrf.protect()
 

@@ -34,7 +34,7 @@ def _int_text(text: str, lo: int, hi: int, label: str, errors: dict[str, str], k
     text = text.strip()
     if not text:
         return None
-    if not re.fullmatch(r"[+-]?\d+", text):
+    if not re.fullmatch(r"[+-]?[0-9]{1,19}", text):  # ASCII digits: "²" passes \d, then int() fails
         errors[key] = f"{label} must be a whole number {lo}-{hi}"
         return None
     value = int(text)

@@ -106,18 +106,11 @@ def test_sign_in_is_rate_limited_per_account_and_address(
     assert blocked.status_code == 429
     assert "Too many failed sign-ins" in blocked.get_data(as_text=True)
     assert int(blocked.headers["Retry-After"]) > 0
-    # another address is not blocked; nor is another account name from this address
-    other = app.test_client()
-    assert (
-        other.post(
-            "/signin", data={"name": "ana", "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.0.0.9"}
-        ).status_code
-        == 302
-    )
+    # another account name from this address is not blocked
     make_account(tracker, "bo")
     assert client.post("/signin", data={"name": "bo", "password": PASSWORD}).status_code == 302
-    # the window slides: 15 minutes later ana may try again
-    clock.advance(minutes=15, s=1)
+    # the delay passes: ana may try again (growing delays, never a permanent lock-out of the owner)
+    clock.advance(s=int(blocked.headers["Retry-After"]))
     assert client.post("/signin", data={"name": "ana", "password": PASSWORD}).status_code == 302
 
 

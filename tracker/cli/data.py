@@ -13,6 +13,8 @@ from tracker.config import Config
 from tracker.errors import UserError
 from tracker.storage.db import make_engine, upgrade_schema
 
+from .account_cmd import expiry_ms
+from .account_cmd import register as register_account_commands
 from .output import print_json, print_table
 
 
@@ -88,7 +90,7 @@ def cmd_token_create(cfg: Config, args: argparse.Namespace) -> int:
 
             with tracker.sessionmaker() as db:
                 user = db.query(User.name).scalar()
-        secret = tracker.users.create_token(user, args.name)
+        secret = tracker.users.create_token(user, args.name, expiry_ms(tracker.clock.now_ms(), args.expires_days))
     finally:
         tracker.close()
     print(secret)
@@ -218,7 +220,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = token.add_parser("create", help="create a token (printed once)")
     p.add_argument("name", help="a label for the token, e.g. the script's name")
     p.add_argument("--user", help="the account the token acts for (default: the only account)")
+    p.add_argument("--expires-days", type=float, metavar="DAYS", help="stop working after DAYS days (default: never)")
     p.set_defaults(handler=cmd_token_create)
+    register_account_commands(user, token)
 
     person = sub.add_parser("person", help="people whose data is tracked").add_subparsers(
         dest="person_command", metavar="ACTION", required=True

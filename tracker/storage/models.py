@@ -45,6 +45,7 @@ class User(Base):
     name: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
     password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     created_ms: so.Mapped[int] = so.mapped_column(Ms)
+    disabled_ms: so.Mapped[int | None] = so.mapped_column(Ms)  # set: cannot sign in, sessions and tokens refused
 
 
 class ApiToken(Base):
@@ -57,6 +58,7 @@ class ApiToken(Base):
     token_sha256: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     created_ms: so.Mapped[int] = so.mapped_column(Ms)
     last_used_ms: so.Mapped[int | None] = so.mapped_column(Ms)
+    expires_ms: so.Mapped[int | None] = so.mapped_column(Ms)  # None: until revoked
 
 
 class Person(Base):
@@ -357,3 +359,30 @@ class DeviceMetric(Base):
     value: so.Mapped[float] = so.mapped_column(sa.Double)
     source: so.Mapped[str] = so.mapped_column(sa.String(8))  # model.Source
     run_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("run.id", ondelete="SET NULL"), index=True)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie carries a random id, only its SHA-256 is stored.
+
+    Server side so that sign-out, a password change and `tracker user disable` end it at once (a signed
+    cookie alone stays valid until it expires, whatever the server does).
+    """
+
+    __tablename__ = "web_session"
+    id_sha256: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_ms: so.Mapped[int] = so.mapped_column(Ms)
+    seen_ms: so.Mapped[int] = so.mapped_column(Ms)
+
+
+class SigninFailure(Base):
+    """One failed sign-in (account name as typed, casefolded; client address) for the sign-in limiter.
+
+    In the database so that several web processes and restarts share the counts (web.security).
+    """
+
+    __tablename__ = "signin_failure"
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name_key: so.Mapped[str] = so.mapped_column(sa.String(80), index=True)
+    address: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    t_ms: so.Mapped[int] = so.mapped_column(Ms, index=True)
