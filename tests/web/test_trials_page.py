@@ -67,6 +67,7 @@ def test_finished_trial_shows_its_numbers(ana_client: FlaskClient, tracker: Trac
         for s in week["sessions"]:
             drop = 3 if s["allocated"] == "massage" else 0
             tracker.sessions.complete(s["session_id"], pain_before=5, pain_after=5 - drop)
+    sign_in(ana_client, "ana")  # 60 days on, the old sign-in has expired (server-side sessions)
     page = ana_client.get(f"/trial?person={ana.id}").get_data(as_text=True)
     assert "<strong>skipped</strong>" in page and "drops out of the analysis" in page
     assert "5 of 6 weeks have both sessions done" in page
