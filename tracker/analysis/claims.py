@@ -14,9 +14,9 @@ massage row) and the night rows at the primary lag — and combines them with
 
 Family-wise control (`familywise`): when the caller passes the rows' p-values, a row's
 "improved"/"worsened" carries a claim only if it survives Holm at family-wise α = 0.05 over all rows
-that can support any claim of the report; a row that does not survive is named as a hint in the
-claim's `reason` and the claim reads "no clear change". The primary endpoint keeps its pre-declared
-p < 0.05 for its own verdict; in a claim it is one row of the family like the others.
+that can support any claim of the report (the pre-declared primary row with half the weight); a row
+that does not survive is named as a hint in the claim's `reason` and the claim reads "no clear
+change". The primary endpoint keeps its pre-declared p < 0.05 for its own verdict.
 
 No I/O: the seed files were read when this table was written; the file names are kept as provenance.
 """
@@ -458,6 +458,7 @@ def assess_claims(
     night_lag: int = 1,
     claims: Sequence[Claim] = CLAIMS,
     p_values: Mapping[tuple[str, str], float | None] | None = None,
+    primary: tuple[str, str] | None = None,
 ) -> tuple[ClaimAssessment, ...]:
     """One assessment per claim. `verdicts[(family, metric)]` missing means "not measured".
 
@@ -465,9 +466,10 @@ def assess_claims(
     otherwise `Verdict.NEEDS_REST` (see `report.build_report`), and the rows' p-values in `p_values`:
     then a row's "improved"/"worsened" counts for a claim only if it survives Holm over all rows that
     can support a claim (module docstring). Without `p_values` the row verdicts are taken as final
-    (for callers that have applied a family-wise rule themselves)."""
+    (for callers that have applied a family-wise rule themselves). `primary` is the pre-declared
+    endpoint's row, which gets half the weight in the correction (`familywise`)."""
     keys = sorted({r.key() for c in claims for r in c.metrics})
-    gate = family_gate(keys, verdicts, p_values) if p_values is not None else None
+    gate = family_gate(keys, verdicts, p_values, primary) if p_values is not None else None
     out = []
     for c in claims:
         raw = [(r, verdicts.get(r.key(), Verdict.NOT_MEASURED)) for r in c.metrics]

@@ -21,7 +21,7 @@ Conventions
 - Claims use within-session evidence only through massage minus rest, and only with ≥ 4 rest sessions
   comparable in time of day and duration (`acute.compare_rest`); otherwise such a metric reads
   "cannot tell massage from lying still". A row carries a claim only when it survives Holm at
-  family-wise 5 % over all rows that can support a claim (`familywise`).
+  family-wise 5 % over all rows that can support a claim (`familywise`; the primary row weighted half).
 - Nights after (`nights`, `adjusted`): only massage sessions define lag nights; each lag effect is
   adjusted for day of week, the night before the session and a slow trend, and tested by permutations
   that keep weekdays. BH q across metrics × lags; the primary endpoint (default lag-1 nightly lnRMSSD)
@@ -372,7 +372,8 @@ def build_report(
         if r.lag == primary_lag:
             verdicts[(NIGHTS, r.metric)] = r.verdict
             p_values[(NIGHTS, r.metric)] = r.p
-    claims = assess_claims(verdicts, rest=rest, night_lag=primary_lag, p_values=p_values)
+    claims = assess_claims(verdicts, rest=rest, night_lag=primary_lag, p_values=p_values,
+                           primary=(NIGHTS, primary_metric))  # fmt: skip
 
     dose = _dose_response(in_period, baselines.get(primary_metric), start, primary_metric, primary_lag, seed)
 

@@ -177,9 +177,9 @@ def test_no_effect_rarely_puts_any_claim_on_the_page() -> None:
     # Old report: 15 % (no rest sessions) and 17.5 % (8 comparable rest sessions) of 40 people with no
     # massage effect got at least one claim "improved"/"worsened" (exploratory night rows at BH q < 0.10
     # plus massage-minus-rest rows, over several claims); on these seeds it gave 12 + 15 = 27 of 240.
-    # Claims now need Holm at family-wise 5 % over every row behind them (12 of 240 here). Pooled limit
-    # 8 % (≤ 19 of 240): at the old rates (≥ 11 %) one expects ≥ 27 and at 15 % 36 (P(≤ 19) < 0.1 %); at the
-    # nominal 5 %, 12 (P(> 19) ≈ 2 %). Each scenario alone: ≤ 12 of 120. Full reports, as the person sees them.
+    # Claims now need (weighted) Holm at family-wise 5 % over every row behind them: 10 of 240 here.
+    # Pooled limit 8 % (≤ 19 of 240): at the old rates (≥ 11 %) one expects ≥ 27, at 15 % 36 (P(≤ 19)
+    # < 0.1 %); at the nominal 5 %, 12 (P(> 19) ≈ 2 %). Each scenario alone: ≤ 12 of 120. Full reports.
     scenarios = (
         scenario_panel(120, 90, timing=Timing(), seed=21),  # no rest sessions; lying down lowers HR, lifts mood
         scenario_panel(120, 90, timing=Timing(rest_sessions=8), seed=22),  # 8 comparable rest sessions
