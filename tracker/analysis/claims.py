@@ -364,7 +364,11 @@ def _rest_advice(rest: RestComparison | None) -> str:
 
 
 def _data_sentence(
-    claim: Claim, per_metric: Sequence[tuple[MetricRef, Verdict]], verdict: Verdict, rest: RestComparison | None, lag: int,
+    claim: Claim,
+    per_metric: Sequence[tuple[MetricRef, Verdict]],
+    verdict: Verdict,
+    rest: RestComparison | None,
+    lag: int,
     hints: Sequence[str] = (),
 ) -> str:
     if not claim.metrics:
