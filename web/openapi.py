@@ -498,6 +498,10 @@ def _new_paths(max_points: int) -> dict[str, Any]:
                         "tested_as": {"type": ["string", "null"]},
                         "reason": {"type": "string"},
                         "rest_sessions_needed": {"type": ["integer", "null"]},
+                        # rows in the family-wise (Holm) correction behind the claims; null when not measured
+                        "outcomes_tested": {"type": ["integer", "null"]},
+                        # rows called at their own level that did not survive that correction
+                        "exploratory_hints": {"type": "array", "items": {"type": "string"}},
                     },
                 },
             },

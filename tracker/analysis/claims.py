@@ -12,15 +12,22 @@ reference — the report supplies the massage-minus-rest acute row when rest ses
 massage row) and the night rows at the primary lag — and combines them with
 `verdicts.combine_verdicts` (conservative: conflicting metrics give "no clear change").
 
+Family-wise control (`familywise`): when the caller passes the rows' p-values, a row's
+"improved"/"worsened" carries a claim only if it survives Holm at family-wise α = 0.05 over all rows
+that can support any claim of the report (the pre-declared primary row with half the weight); a row
+that does not survive is named as a hint in the claim's `reason` and the claim reads "no clear
+change". The primary endpoint keeps its pre-declared p < 0.05 for its own verdict.
+
 No I/O: the seed files were read when this table was written; the file names are kept as provenance.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tracker.analysis.acute import RestComparison
+from tracker.analysis.familywise import FAMILYWISE_ALPHA, family_gate
 from tracker.analysis.verdicts import Verdict, combine_verdicts
 
 SEED_GENERAL = "000_d3fa59d844f73cb7.txt"  # general list of 24 benefits
@@ -30,6 +37,7 @@ SEED_JOINT = "003_d7f4a655edbb29f3.txt"  # joint pain
 
 ACUTE = "acute"
 NIGHTS = "nights"
+_CALLS = (Verdict.IMPROVED, Verdict.WORSENED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +332,8 @@ class ClaimAssessment:
     tested_as: str | None = None
     reason: str = ""
     rest_sessions_needed: int | None = None
+    outcomes_tested: int | None = None  # rows in the family-wise correction (None: not applied)
+    hints: tuple[str, ...] = field(default_factory=tuple)  # rows called at their own level, not surviving
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -335,7 +345,10 @@ class ClaimAssessment:
             "tested_as": self.tested_as,
             "reason": self.reason,
             "rest_sessions_needed": self.rest_sessions_needed,
+            "outcomes_tested": self.outcomes_tested,
+            "exploratory_hints": list(self.hints),
         }
+
 
 
 _ORDINAL = {1: "first", 2: "second", 3: "third"}
@@ -351,7 +364,12 @@ def _rest_advice(rest: RestComparison | None) -> str:
 
 
 def _data_sentence(
-    claim: Claim, per_metric: Sequence[tuple[MetricRef, Verdict]], verdict: Verdict, rest: RestComparison | None, lag: int
+    claim: Claim,
+    per_metric: Sequence[tuple[MetricRef, Verdict]],
+    verdict: Verdict,
+    rest: RestComparison | None,
+    lag: int,
+    hints: Sequence[str] = (),
 ) -> str:
     if not claim.metrics:
         return (
@@ -361,7 +379,9 @@ def _data_sentence(
     names = ", ".join(r.label() for r in claim.metrics)
     if verdict is Verdict.NOT_MEASURED:
         return f"None of the measurements that could speak to this claim ({names}) has any data yet."
-    parts = "; ".join(f"{r.label()}: {v}" for r, v in per_metric)
+    parts = "; ".join(f"{r.label()}: {v}" + (" (an exploratory hint that did not survive the correction for "
+                                              "testing several outcomes)" if _row_name(r) in hints else "")
+                      for r, v in per_metric)  # fmt: skip
     text = f"Checked as {claim.tested_as}. Your data ({parts}) gives the combined verdict \"{verdict}\"."
     measured = {r.family for r, v in per_metric if v is not Verdict.NOT_MEASURED}
     if ACUTE in measured:
@@ -388,9 +408,44 @@ def _data_sentence(
     return text
 
 
-def _claim_reason(verdict: Verdict, rest: RestComparison | None, claim: Claim) -> str:
+_LABEL = {
+    (ACUTE, "hr_bpm"): "heart rate within sessions (massage minus rest)",
+    (ACUTE, "ln_rmssd"): "HRV within sessions (massage minus rest)",
+    (ACUTE, "pain"): "pain rating (massage minus rest)",
+    (ACUTE, "stress"): "stress rating (massage minus rest)",
+    (ACUTE, "mood"): "mood rating (massage minus rest)",
+    (ACUTE, "sbp_mmhg"): "systolic blood pressure (massage minus rest)",
+    (ACUTE, "dbp_mmhg"): "diastolic blood pressure (massage minus rest)",
+    (NIGHTS, "ln_rmssd_night"): "night HRV",
+    (NIGHTS, "resting_hr_bpm"): "resting heart rate at night",
+    (NIGHTS, "tst_min"): "total sleep",
+    (NIGHTS, "sleep_efficiency_pct"): "sleep efficiency",
+    (NIGHTS, "waso_min"): "time awake at night",
+    (NIGHTS, "deep_min"): "deep sleep",
+    (NIGHTS, "rem_min"): "REM sleep",
+}
+
+
+def _row_name(ref: MetricRef) -> str:
+    return _LABEL.get(ref.key(), ref.label())
+
+
+def _family_note(m: int) -> str:
+    return f"the correction for testing {m} outcome{'s' if m != 1 else ''} behind the claims on this page"
+
+
+def _claim_reason(
+    verdict: Verdict, rest: RestComparison | None, claim: Claim, hints: Sequence[str] = (), m: int | None = None
+) -> str:
     if not claim.metrics:
         return f"Not measured: {claim.unmeasured_reason}."
+    if verdict in _CALLS and m is not None:
+        return (f"{verdict}: at least one measure passed its test and {_family_note(m)} (Holm, family-wise "
+                f"{FAMILYWISE_ALPHA:.0%}), and none went the other way (an association).")  # fmt: skip
+    if verdict is Verdict.NO_CLEAR_CHANGE and hints and m is not None:
+        what = " and ".join(hints)
+        return (f"No clear change: a hint in {what} did not survive {_family_note(m)} (Holm, family-wise "
+                f"{FAMILYWISE_ALPHA:.0%}), so it may well be chance; more sessions would tell.")  # fmt: skip
     return {
         Verdict.NOT_MEASURED: "No data yet for the measures that could speak to it.",
         Verdict.NOT_ENOUGH_DATA: "Too few sessions or nights to tell yet.",
@@ -406,16 +461,26 @@ def assess_claims(
     rest: RestComparison | None = None,
     night_lag: int = 1,
     claims: Sequence[Claim] = CLAIMS,
+    p_values: Mapping[tuple[str, str], float | None] | None = None,
+    primary: tuple[str, str] | None = None,
 ) -> tuple[ClaimAssessment, ...]:
     """One assessment per claim. `verdicts[(family, metric)]` missing means "not measured".
 
     The caller passes, for acute metrics, the massage-minus-rest verdict when `rest.usable` and
-    otherwise `Verdict.NEEDS_REST` (see `report.build_report`)."""
+    otherwise `Verdict.NEEDS_REST` (see `report.build_report`), and the rows' p-values in `p_values`:
+    then a row's "improved"/"worsened" counts for a claim only if it survives Holm over all rows that
+    can support a claim (module docstring). Without `p_values` the row verdicts are taken as final
+    (for callers that have applied a family-wise rule themselves). `primary` is the pre-declared
+    endpoint's row, which gets half the weight in the correction (`familywise`)."""
+    keys = sorted({r.key() for c in claims for r in c.metrics})
+    gate = family_gate(keys, verdicts, p_values, primary) if p_values is not None else None
     out = []
     for c in claims:
-        per_metric = [(r, verdicts.get(r.key(), Verdict.NOT_MEASURED)) for r in c.metrics]
+        raw = [(r, verdicts.get(r.key(), Verdict.NOT_MEASURED)) for r in c.metrics]
+        hints = tuple(_row_name(r) for r, v in raw if v in _CALLS and gate is not None and not gate.survives(r.key()))
+        per_metric = [(r, Verdict.NO_CLEAR_CHANGE if _row_name(r) in hints and v in _CALLS else v) for r, v in raw]
         verdict = combine_verdicts(v for _, v in per_metric)
-        explanation = _data_sentence(c, per_metric, verdict, rest, night_lag) + " " + c.evidence
+        explanation = _data_sentence(c, per_metric, verdict, rest, night_lag, hints) + " " + c.evidence
         uses_acute = any(r.family == ACUTE and v is not Verdict.NOT_MEASURED for r, v in per_metric)
         out.append(
             ClaimAssessment(
@@ -425,8 +490,10 @@ def assess_claims(
                 verdict=verdict,
                 explanation=explanation,
                 tested_as=c.tested_as,
-                reason=_claim_reason(verdict, rest, c),
+                reason=_claim_reason(verdict, rest, c, hints, gate.m if gate is not None else None),
                 rest_sessions_needed=(rest.rest_needed if rest is not None else 4) if uses_acute else None,
+                outcomes_tested=gate.m if gate is not None and c.metrics else None,
+                hints=hints,
             )
         )
     return tuple(out)

@@ -9,7 +9,9 @@ For every night metric × lag 1–3 a row carries two estimates:
   inverting that test (`adjusted`). Verdicts use only these.
 
 Multiplicity: BH q across all rows; secondary rows are called at q < 0.10, the primary endpoint on its
-own p < 0.05 (both with the CI excluding 0, which for this CI is the same as p < 0.05). MDEs are sized
+own p < 0.05 (both with the CI excluding 0, which for this CI is the same as p < 0.05). A secondary
+row's call is exploratory and says so in its `reason`; claims use a row only when it also survives Holm
+across all outcomes behind the claims (`familywise`). MDEs are sized
 at α = 0.05 for the primary row and at 0.10/m (BH's worst case) for the others.
 
 Wording is associational ("was higher on nights after massage days"): an observational schedule cannot
@@ -134,7 +136,12 @@ def _reason(verdict: Verdict, e: AdjustedEffect, primary: bool, q: float | None)
                 "2 needed). Vary the day of your sessions.")  # fmt: skip
     rule = "p < 0.05 (primary endpoint, declared in advance)" if primary else f"BH q < {NIGHTS_Q_MAX} across all night rows"
     if verdict in (Verdict.IMPROVED, Verdict.WORSENED):
-        return f"Adjusted 95 % CI excludes 0 and {rule}."
+        if primary:
+            return f"Adjusted 95 % CI excludes 0 and {rule}."
+        # A secondary row is one of many looked at: a lead to follow, not a finding. Claims use it only
+        # when it also survives Holm across every outcome behind the claims (`familywise`).
+        return (f"Exploratory (one of many night rows): adjusted 95 % CI excludes 0 and {rule}. A claim uses it "
+                "only if it also survives the correction for all outcomes behind the claims.")  # fmt: skip
     return f"Not called: needs the adjusted CI to exclude 0 and {rule}; this is not evidence of no change."
 
 

@@ -20,7 +20,8 @@ Conventions
   are descriptive ("during your sessions").
 - Claims use within-session evidence only through massage minus rest, and only with ≥ 4 rest sessions
   comparable in time of day and duration (`acute.compare_rest`); otherwise such a metric reads
-  "cannot tell massage from lying still".
+  "cannot tell massage from lying still". A row carries a claim only when it survives Holm at
+  family-wise 5 % over all rows that can support a claim (`familywise`; the primary row weighted half).
 - Nights after (`nights`, `adjusted`): only massage sessions define lag nights; each lag effect is
   adjusted for day of week, the night before the session and a slow trend, and tested by permutations
   that keep weekdays. BH q across metrics × lags; the primary endpoint (default lag-1 nightly lnRMSSD)
@@ -357,16 +358,22 @@ def build_report(
 
     # Claims: within-session evidence speaks for massage only through massage minus rest, with
     # enough comparable rest sessions; otherwise "cannot tell massage from lying still".
+    # Each row's p goes along so that a claim is called only when its row survives Holm over every row
+    # that can support a claim (family-wise 5 % per page, `familywise`).
     verdicts: dict[tuple[str, str], Verdict] = {}
+    p_values: dict[tuple[str, str], float | None] = {}
     for r in acute:
         if rest.usable and r.kind == "massage_minus_rest":
             verdicts[(ACUTE, r.metric)] = r.verdict
+            p_values[(ACUTE, r.metric)] = r.p
         elif not rest.usable and r.kind == "massage":
             verdicts[(ACUTE, r.metric)] = Verdict.NOT_MEASURED if r.verdict is Verdict.NOT_MEASURED else Verdict.NEEDS_REST
     for r in night_rows:
         if r.lag == primary_lag:
             verdicts[(NIGHTS, r.metric)] = r.verdict
-    claims = assess_claims(verdicts, rest=rest, night_lag=primary_lag)
+            p_values[(NIGHTS, r.metric)] = r.p
+    claims = assess_claims(verdicts, rest=rest, night_lag=primary_lag, p_values=p_values,
+                           primary=(NIGHTS, primary_metric))  # fmt: skip
 
     dose = _dose_response(in_period, baselines.get(primary_metric), start, primary_metric, primary_lag, seed)
 

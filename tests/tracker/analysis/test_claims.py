@@ -160,3 +160,39 @@ def test_verdicts_never_overclaim() -> None:
     assert acute_verdict("pain", n=5, n_available=5, ci95=(-3.0, -1.0), q=0.01, reachable=False) is (
         Verdict.NOT_ENOUGH_DATA
     )
+
+
+def test_holm_adjust_plain_and_weighted() -> None:
+    from tracker.analysis.familywise import holm_adjust
+
+    assert holm_adjust([0.01, 0.04, 0.03, 0.2]) == pytest.approx([0.04, 0.09, 0.09, 0.2])
+    # Weighted: order by p/w; each step multiplies by the weight still unrejected.
+    assert holm_adjust([0.02, 0.004, 0.03], [0.5, 0.25, 0.25]) == pytest.approx([0.03, 0.016, 0.03])
+
+
+def test_a_claim_needs_its_row_to_survive_the_correction_over_all_claim_rows() -> None:
+    sleep = _claim("sleep").claim
+    nights = ("tst_min", "sleep_efficiency_pct", "waso_min", "deep_min", "rem_min", "resting_hr_bpm")
+    v = {(NIGHTS, m): Verdict.NO_CLEAR_CHANGE for m in nights}
+    v[(NIGHTS, "ln_rmssd_night")] = Verdict.NO_CLEAR_CHANGE
+    p = {k: 0.5 for k in v}
+    v[(NIGHTS, "tst_min")] = Verdict.IMPROVED
+    p[(NIGHTS, "tst_min")] = 0.02  # called at its own level (BH over night rows), not over 7 claim rows
+    primary = (NIGHTS, "ln_rmssd_night")
+
+    def verdict_of(claim: str, **kw: object) -> Verdict:
+        return next(a for a in assess_claims(v, p_values=p, **kw) if a.claim == claim).verdict  # type: ignore[arg-type]
+
+    hinted = next(a for a in assess_claims(v, p_values=p, primary=primary) if a.claim == sleep)
+    assert hinted.verdict is Verdict.NO_CLEAR_CHANGE and hinted.outcomes_tested == 7
+    assert "a hint in total sleep did not survive the correction for testing 7 outcomes" in hinted.reason
+    assert hinted.to_dict()["exploratory_hints"] == ["total sleep"]
+    p[(NIGHTS, "tst_min")] = 0.001  # 0.001 / (0.5 / 6) · 1 = 0.012 < 0.05: survives
+    assert verdict_of(sleep, primary=primary) is Verdict.IMPROVED
+    # The primary row carries its claim at p < 0.025 as the first test (half the weight) ...
+    v[(NIGHTS, "tst_min")], p[(NIGHTS, "tst_min")] = Verdict.NO_CLEAR_CHANGE, 0.5
+    v[(NIGHTS, "ln_rmssd_night")], p[(NIGHTS, "ln_rmssd_night")] = Verdict.IMPROVED, 0.02
+    stress = _claim("stress").claim
+    assert verdict_of(stress, primary=primary) is Verdict.IMPROVED
+    # ... but, unweighted among 7 rows, p = 0.02 would not be enough.
+    assert verdict_of(stress) is Verdict.NO_CLEAR_CHANGE
