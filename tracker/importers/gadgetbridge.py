@@ -277,7 +277,8 @@ class GadgetbridgeImporter:
                     outcome.rows += rows.n
                     outcome.notes.append(f"{reader.table}: {rows.n} {reader.stream}")
             counts = batch.counts
-        except sqlite3.DatabaseError as exc:  # a damaged file or a schema we do not know: nothing stored
+        except (sqlite3.DatabaseError, ValueError, TypeError) as exc:  # a damaged file, garbled rows or a schema
+            # we do not know: the transaction is rolled back, nothing of this device is stored
             outcome.error = f"{display}: cannot read {reader.table}: {exc}; nothing of this device was stored"
             outcome.inserted = 0
         except Exception as exc:  # a bug, not the file: still close the run (as failed, nothing stored)
