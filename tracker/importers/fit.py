@@ -149,10 +149,15 @@ class FitImporter:
         unplaced = len(got.levels) - len(sleep)
         if unplaced:
             got.skipped["sleep levels without a known start, or unmeasurable"] = unplaced
-        with self._ingest.staged() as batch:  # one transaction: all of the file or nothing
-            batch.heart_rate(got.hr, prov)
-            batch.rr(got.rr, prov)
-            batch.sleep(sleep, prov)
+        try:
+            with self._ingest.staged() as batch:  # one transaction: all of the file or nothing
+                batch.heart_rate(got.hr, prov)
+                batch.rr(got.rr, prov)
+                batch.sleep(sleep, prov)
+        except Exception as exc:  # the database failed: still close the run (as failed, nothing stored)
+            outcome.error = f"{path}: {exc}; nothing from this file was stored"
+            finish_run(self._db, self._clock, run_id, IngestCounts(), outcome)
+            raise
         counts = batch.counts
         outcome.rows = len(got.hr) + len(got.rr) + len(sleep)
         outcome.inserted = counts.heart_rate + counts.rr + counts.sleep
