@@ -206,9 +206,13 @@ class StagedWrite:
         self.counts = IngestCounts()
 
     def _stage(self, table: str, rows: Iterable[Sequence[Any]], prov: Provenance) -> None:
-        name = f"stage_{table}_{len(self._stages)}"
-        _create_stage(self._cursor, self._dialect, table, name)
-        self._stages.append((table, name, prov))
+        # Rows for the same table and provenance go into one stage, however many calls bring them (an
+        # importer that flushes in batches), so the number of temporary tables stays small.
+        name = next((n for t, n, p in self._stages if t == table and p == prov), None)
+        if name is None:
+            name = f"stage_{table}_{len(self._stages)}"
+            _create_stage(self._cursor, self._dialect, table, name)
+            self._stages.append((table, name, prov))
         _fill_stage(self._cursor, self._dialect, table, name, rows)
 
     def heart_rate(self, rows: Iterable[tuple[int, int]], prov: Provenance) -> None:

@@ -35,8 +35,8 @@ from defusedxml.ElementTree import ParseError, iterparse
 from tracker.clock import Clock
 from tracker.errors import UserError
 from tracker.importers import detect
-from tracker.importers.common import DeviceRecord, Outcome, finish_run, record_device, start_run, write_metrics
-from tracker.ingest import Ingest, IngestCounts, Provenance
+from tracker.importers.common import DeviceRecord, Outcome, finish_run, record_device_in, start_run, write_metrics
+from tracker.ingest import Ingest, IngestCounts, Provenance, StagedWrite
 from tracker.model import BPM_MAX, BPM_MIN, MetricKind, Source, Stage
 
 KIND = "apple-health"
@@ -141,13 +141,18 @@ class AppleHealthImporter:
         outcome.run_id = run_id
         counts = IngestCounts()
         try:
-            if kind == detect.APPLE_ZIP:
-                member = detect.apple_member(path)
-                with zipfile.ZipFile(path) as zf, zf.open(member or detect.APPLE_MEMBER) as raw:
-                    counts = self._parse(person_id, run_id, _prologue_and_body(raw, display), display, outcome)
-            else:
-                with path.open("rb") as raw:
-                    counts = self._parse(person_id, run_id, _prologue_and_body(raw, display), display, outcome)
+            # The whole export is one transaction: records stream into stages (and device metrics and the
+            # watch devices into the same transaction), so an error anywhere stores nothing from the file.
+            with self._db.begin() as db, self._ingest.staged(db) as batch:
+                if kind == detect.APPLE_ZIP:
+                    member = detect.apple_member(path)
+                    with zipfile.ZipFile(path) as zf, zf.open(member or detect.APPLE_MEMBER) as raw:
+                        self._parse(db, batch, person_id, run_id, _prologue_and_body(raw, display), outcome)
+                else:
+                    with path.open("rb") as raw:
+                        self._parse(db, batch, person_id, run_id, _prologue_and_body(raw, display), outcome)
+            counts = batch.counts
+            outcome.inserted += counts.heart_rate + counts.sleep
         except UserError as exc:
             outcome.error = str(exc)
         except (ParseError, DefusedXmlException) as exc:
@@ -156,17 +161,24 @@ class AppleHealthImporter:
             outcome.error = f"{display}{line}: not a readable Apple Health export ({exc})"
         except (zipfile.BadZipFile, OSError) as exc:
             outcome.error = f"{display}: cannot read: {exc}"
+        except Exception as exc:  # a bug, not the file: still close the run (as failed, nothing stored)
+            outcome.error, outcome.inserted = f"{display}: {exc}", 0
+            finish_run(self._db, self._clock, run_id, IngestCounts(), outcome)
+            raise
+        if outcome.error:
+            outcome.inserted = 0
+            outcome.error += "; nothing from this file was stored"
         finish_run(self._db, self._clock, run_id, counts, outcome)
         return outcome
 
-    def _parse(self, person_id: int, run_id: int, body: IO[bytes], display: str, outcome: Outcome) -> IngestCounts:
+    def _parse(self, db: so.Session, batch: StagedWrite, person_id: int, run_id: int, body: IO[bytes],
+               outcome: Outcome) -> None:  # fmt: skip
+        display = outcome.path
         devices: dict[str, int] = {}
         buffers: dict[tuple[str, int], list[tuple]] = {}  # type: ignore[type-arg]
         ignored: Tally[str] = Tally()
-        counts = IngestCounts()
 
         def flush(key: tuple[str, int]) -> None:
-            nonlocal counts
             rows = buffers.pop(key, [])
             if not rows:
                 return
@@ -174,11 +186,11 @@ class AppleHealthImporter:
             prov = Provenance(person_id, Source.IMPORT, device_id, run_id)
             outcome.rows += len(rows)
             if stream == "hr":
-                counts += IngestCounts(heart_rate=self._ingest.heart_rate(rows, prov))
+                batch.heart_rate(rows, prov)  # same stage as earlier batches of this device
             elif stream == "sleep":
-                counts += IngestCounts(sleep=self._ingest.sleep(rows, prov))
+                batch.sleep(rows, prov)
             else:
-                outcome.inserted += write_metrics(self._db, rows, prov)
+                outcome.inserted += write_metrics(db, rows, prov)
 
         def add(stream: str, device_id: int, row: tuple) -> None:  # type: ignore[type-arg]
             buf = buffers.setdefault((stream, device_id), [])
@@ -209,23 +221,21 @@ class AppleHealthImporter:
             elif not _is_watch(attrs):
                 ignored[f"{rtype.split('Identifier')[-1]} from {attrs.get('sourceName', '?')} (not a watch)"] += 1
             else:
-                self._record(person_id, attrs, elem, devices, add, ignored)
+                self._record(db, person_id, attrs, elem, devices, add, ignored)
             root.clear()  # type: ignore[union-attr]  # drop handled elements: memory stays flat
         for key in list(buffers):
             flush(key)
-        outcome.inserted += counts.heart_rate + counts.sleep
         for what, n in sorted(ignored.items(), key=lambda kv: -kv[1]):
             outcome.notes.append(f"ignored {n} {what}")
-        return counts
 
-    def _record(self, person_id: int, attrs: dict[str, str], elem, devices: dict[str, int], add,  # type: ignore[no-untyped-def]
+    def _record(self, db: so.Session, person_id: int, attrs: dict[str, str], elem, devices: dict[str, int], add,  # type: ignore[no-untyped-def]
                 ignored: Tally[str]) -> None:  # fmt: skip
         source = attrs.get("sourceName", "Apple Watch")
         device_id = devices.get(source)
         if device_id is None:
             rec = DeviceRecord(address=f"apple-health:{source}", name=source, family="apple-watch",
                                manufacturer="Apple Inc.", model=_hardware(attrs.get("device", "")))  # fmt: skip
-            device_id = devices[source] = record_device(self._db, self._clock, person_id, rec)
+            device_id = devices[source] = record_device_in(db, self._clock, person_id, rec)
         rtype, unit = attrs["type"], attrs.get("unit")
         try:
             start_ms = parse_time_ms(attrs["startDate"])

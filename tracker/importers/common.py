@@ -16,7 +16,7 @@ import sqlalchemy.orm as so
 
 from tracker.clock import Clock
 from tracker.errors import UserError
-from tracker.ingest import Ingest, IngestCounts, Provenance
+from tracker.ingest import IngestCounts, Provenance
 from tracker.model import RunKind, RunStatus, Source
 from tracker.storage.models import Device, DeviceMetric, Run
 
@@ -66,21 +66,26 @@ class DeviceRecord:
 def record_device(db_maker: so.sessionmaker[so.Session], clock: Clock, person_id: int, rec: DeviceRecord) -> int:
     """The id of the device at `rec.address`, creating it (unpaired, owned by the person) when new."""
     with db_maker.begin() as db:
-        dev = db.scalar(sa.select(Device).where(Device.address == rec.address[:64]))
-        if dev is None:
-            now_ms = clock.now_ms()
-            dev = Device(
-                address=rec.address[:64], name=rec.name[:120], family=rec.family[:32], person_id=person_id,
-                manufacturer=rec.manufacturer, model=rec.model, serial=rec.serial, paired_ms=now_ms,
-                unpaired_ms=now_ms,  # known for provenance, never synced over Bluetooth
-            )  # fmt: skip
-            db.add(dev)
-            db.flush()
-        elif dev.person_id is None:
-            dev.person_id = person_id
-        elif dev.person_id != person_id:
-            raise UserError(f"device {dev.name} ({rec.address}) belongs to another person")
-        return dev.id
+        return record_device_in(db, clock, person_id, rec)
+
+
+def record_device_in(db: so.Session, clock: Clock, person_id: int, rec: DeviceRecord) -> int:
+    """`record_device` inside a transaction the caller owns (an all-or-nothing import)."""
+    dev = db.scalar(sa.select(Device).where(Device.address == rec.address[:64]))
+    if dev is None:
+        now_ms = clock.now_ms()
+        dev = Device(
+            address=rec.address[:64], name=rec.name[:120], family=rec.family[:32], person_id=person_id,
+            manufacturer=rec.manufacturer, model=rec.model, serial=rec.serial, paired_ms=now_ms,
+            unpaired_ms=now_ms,  # known for provenance, never synced over Bluetooth
+        )  # fmt: skip
+        db.add(dev)
+        db.flush()
+    elif dev.person_id is None:
+        dev.person_id = person_id
+    elif dev.person_id != person_id:
+        raise UserError(f"device {dev.name} ({rec.address}) belongs to another person")
+    return dev.id
 
 
 def start_run(db_maker: so.sessionmaker[so.Session], clock: Clock, person_id: int, device_id: int | None,
@@ -105,13 +110,18 @@ def finish_run(db_maker: so.sessionmaker[so.Session], clock: Clock, run_id: int,
         run.detail = outcome.detail or None
 
 
-def write_metrics(db_maker: so.sessionmaker[so.Session], rows: Iterable[tuple[int, str, float]],
-                  prov: Provenance) -> int:  # fmt: skip
-    """(t_ms, kind, value) rows into device_metric, idempotently (natural key person, device, kind, time).
+def write_metrics(db: so.Session, rows: Iterable[tuple[int, str, float]], prov: Provenance) -> int:
+    """(t_ms, kind, value) rows into device_metric, idempotently (natural key person, device, kind, time),
+    inside the caller's transaction (the one its `Ingest.staged(db)` merges in), so a failure later in the
+    same file stores none of them either.
 
     Few rows (one per night or per five minutes), so a Core insert per chunk is plenty; they do not go through
     tracker.ingest, which writes only the three sample tables."""
     assert prov.device_id is not None, "a device metric always names its device"
+    if db.get_bind().dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
     inserted = 0
     it = iter(rows)
     while True:
@@ -122,14 +132,9 @@ def write_metrics(db_maker: so.sessionmaker[so.Session], rows: Iterable[tuple[in
         ]
         if not chunk:
             return inserted
-        with db_maker.begin() as db:
-            if db.get_bind().dialect.name == "sqlite":
-                from sqlalchemy.dialects.sqlite import insert
-            else:
-                from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-            # RETURNING counts the new rows on both backends (psycopg reports no rowcount for this statement)
-            stmt = insert(DeviceMetric).values(chunk).on_conflict_do_nothing().returning(DeviceMetric.t_ms)
-            inserted += len(db.execute(stmt).all())
+        # RETURNING counts the new rows on both backends (psycopg reports no rowcount for this statement)
+        stmt = insert(DeviceMetric).values(chunk).on_conflict_do_nothing().returning(DeviceMetric.t_ms)
+        inserted += len(db.execute(stmt).all())
 
 
 def _take(it: Iterator[tuple[int, str, float]], n: int) -> Iterator[tuple[int, str, float]]:
@@ -138,9 +143,3 @@ def _take(it: Iterator[tuple[int, str, float]], n: int) -> Iterator[tuple[int, s
         if row is None:
             return
         yield row
-
-
-def ingest_all(ingest: Ingest, prov: Provenance, hr: Iterable[tuple[int, int]] = (),
-               rr: Iterable[tuple[int, float]] = (), sleep: Iterable[tuple[int, int, str]] = ()) -> IngestCounts:  # fmt: skip
-    """Write three streams through the one ingest path; return how many of each were new."""
-    return IngestCounts(ingest.heart_rate(hr, prov), ingest.rr(rr, prov), ingest.sleep(sleep, prov))

@@ -149,8 +149,16 @@ class FitImporter:
         unplaced = len(got.levels) - len(sleep)
         if unplaced:
             got.skipped["sleep levels without a known start, or unmeasurable"] = unplaced
-        counts = IngestCounts(self._ingest.heart_rate(got.hr, prov), self._ingest.rr(got.rr, prov),
-                              self._ingest.sleep(sleep, prov))  # fmt: skip
+        try:
+            with self._ingest.staged() as batch:  # one transaction: all of the file or nothing
+                batch.heart_rate(got.hr, prov)
+                batch.rr(got.rr, prov)
+                batch.sleep(sleep, prov)
+        except Exception as exc:  # the database failed: still close the run (as failed, nothing stored)
+            outcome.error = f"{path}: {exc}; nothing from this file was stored"
+            finish_run(self._db, self._clock, run_id, IngestCounts(), outcome)
+            raise
+        counts = batch.counts
         outcome.rows = len(got.hr) + len(got.rr) + len(sleep)
         outcome.inserted = counts.heart_rate + counts.rr + counts.sleep
         outcome.notes.extend(f"skipped {n} {what}" for what, n in got.skipped.items())

@@ -259,21 +259,32 @@ class GadgetbridgeImporter:
         outcome.run_id = run_id
         prov = Provenance(person_id, Source.IMPORT, device_id, run_id)
         counts = IngestCounts()
+        reader = readers[0]
         try:
-            for reader in readers:
-                rows = Counter(reader.read(conn, dev))
-                if reader.stream == "hr":
-                    counts += IngestCounts(heart_rate=self._ingest.heart_rate(rows, prov))
-                elif reader.stream == "rr":
-                    counts += IngestCounts(rr=self._ingest.rr(rows, prov))
-                elif reader.stream == "sleep":
-                    counts += IngestCounts(sleep=self._ingest.sleep(rows, prov))
-                else:
-                    outcome.inserted += write_metrics(self._db, rows, prov)
-                outcome.rows += rows.n
-                outcome.notes.append(f"{reader.table}: {rows.n} {reader.stream}")
-        except sqlite3.DatabaseError as exc:  # a damaged file or a schema we do not know
-            outcome.error = f"{display}: cannot read {reader.table}: {exc}"
+            # One transaction per device: its rows stream into stages and are merged (with its device
+            # metrics) only when every table has been read, so a damaged table stores nothing of the device.
+            with self._db.begin() as db, self._ingest.staged(db) as batch:
+                for reader in readers:
+                    rows = Counter(reader.read(conn, dev))
+                    if reader.stream == "hr":
+                        batch.heart_rate(rows, prov)
+                    elif reader.stream == "rr":
+                        batch.rr(rows, prov)
+                    elif reader.stream == "sleep":
+                        batch.sleep(rows, prov)
+                    else:
+                        outcome.inserted += write_metrics(db, rows, prov)
+                    outcome.rows += rows.n
+                    outcome.notes.append(f"{reader.table}: {rows.n} {reader.stream}")
+            counts = batch.counts
+        except (sqlite3.DatabaseError, ValueError, TypeError) as exc:  # a damaged file, garbled rows or a schema
+            # we do not know: the transaction is rolled back, nothing of this device is stored
+            outcome.error = f"{display}: cannot read {reader.table}: {exc}; nothing of this device was stored"
+            outcome.inserted = 0
+        except Exception as exc:  # a bug, not the file: still close the run (as failed, nothing stored)
+            outcome.error, outcome.inserted = f"{display}: {exc}; nothing of this device was stored", 0
+            finish_run(self._db, self._clock, run_id, IngestCounts(), outcome)
+            raise
         outcome.inserted += counts.heart_rate + counts.rr + counts.sleep
         finish_run(self._db, self._clock, run_id, counts, outcome)
         return outcome
