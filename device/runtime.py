@@ -187,6 +187,14 @@ class BleRuntime:
                 raise BluetoothUnavailable(NO_STACK_HINT.format(error=_short(exc))) from None
             raise
 
+    def problem(self) -> str | None:
+        """For the Devices page and the overview banner: why Bluetooth is not working now, or None."""
+        if self._loop is None or not self._thread.is_alive():
+            return "Bluetooth is not running in this process"
+        if self.state != "up":
+            return f"Bluetooth is not working ({self.state_reason}); reopening it"
+        return None
+
     def _collector(self) -> Collector:
         if self.collector is None:
             raise BluetoothUnavailable("Bluetooth is not running")
