@@ -246,6 +246,36 @@ class BumbleCentral:
         self.closing = False
         await self._release_transport()
 
+    async def probe(self, timeout_s: float = 3.0) -> bool:
+        """True when the controller answers a harmless HCI command (Read BD_ADDR) within `timeout_s`."""
+        device = self._device
+        if device is None:
+            return False
+        try:
+            await asyncio.wait_for(device.host.send_command(hci.HCI_Read_BD_ADDR_Command()), timeout_s)
+        except Exception:  # noqa: BLE001 - any failure means the transport is not usable
+            return False
+        return True
+
+    async def abandon(self) -> None:
+        """Forget a transport that stopped answering: no HCI traffic (it would only time out), just release it
+        so `open()` can start over on a fresh one."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._scan_listeners.clear()
+        self._scanning_active = None
+        self._connecting.clear()
+        self._device = None
+        if self._controller is not None and hasattr(self._controller, "drop_links"):
+            self._controller.drop_links()  # the peripherals must not wait for a central that is gone
+        try:
+            await asyncio.wait_for(self._release_transport(), 5.0)
+        except Exception:  # noqa: BLE001
+            logger.debug("releasing a lost transport failed", exc_info=True)
+            self._transport = None
+            self._controller = None
+
     async def _release_transport(self) -> None:
         if self._controller is not None and self._emulator is not None:
             self._emulator.remove_controller(self._controller)

@@ -61,6 +61,8 @@ class BleRuntime:
         keystore_path: str | None = None,
         on_loop_start: Callable[[Any], Awaitable[None]] | None = None,
         on_loop_stop: Callable[[], Awaitable[None]] | None = None,
+        health_interval_s: float = 10.0,
+        reopen_backoff_s: tuple[float, float] = (1.0, 60.0),
     ) -> None:
         """`on_loop_start(central)` runs on the loop after the central opened (the demo and tests attach
         emulated devices to `central.emulator` there); `on_loop_stop()` runs before it closes."""
@@ -77,6 +79,12 @@ class BleRuntime:
         self._thread = threading.Thread(target=self._main, name="ble", daemon=True)
         self.collector: Collector | None = None
         self.central: Any = None
+        self._health_interval_s = health_interval_s
+        self._backoff_first_s, self._backoff_max_s = reopen_backoff_s
+        # "up", or "reopening" while a lost transport is being reopened (with the last reason)
+        self.state = "up"
+        self.state_reason: str | None = None
+        self.reopen_count = 0
 
     # -- life cycle -------------------------------------------------------------------------------
 
@@ -115,9 +123,13 @@ class BleRuntime:
             self._ready.set()
             return
         self._ready.set()
+        watchdog = asyncio.ensure_future(self._watch_transport()) if self.central is not None else None
         try:
             await self._stop.wait()
         finally:
+            if watchdog is not None:
+                watchdog.cancel()
+                await asyncio.gather(watchdog, return_exceptions=True)
             if self._on_loop_stop is not None:
                 try:
                     await self._on_loop_stop()
@@ -126,6 +138,32 @@ class BleRuntime:
             if self.central is not None:
                 await self.central.close()
 
+    async def _watch_transport(self) -> None:
+        """Probe the bumble controller every health interval; when it is gone (transport closed, controller
+        silent) reopen it with exponential back-off instead of failing every sync until a restart."""
+        while True:
+            await asyncio.sleep(self._health_interval_s)
+            if await self.central.probe():
+                continue
+            self.state, self.state_reason = "reopening", "the Bluetooth controller stopped answering"
+            logger.error("Bluetooth transport %s lost; reopening", self._transport)
+            await self.central.abandon()
+            delay_s = self._backoff_first_s
+            while True:
+                try:
+                    await self.central.open(self._transport)
+                    break
+                except Exception as exc:  # noqa: BLE001 - keep trying: the dongle may come back
+                    self.state_reason = f"reopening failed: {_short(exc)}"
+                    logger.warning("reopening Bluetooth transport failed (%s); next try in %.0f s",
+                                   _short(exc), delay_s)  # fmt: skip
+                    await self.central.abandon()
+                    await asyncio.sleep(delay_s)
+                    delay_s = min(delay_s * 2, self._backoff_max_s)
+            self.reopen_count += 1
+            self.state, self.state_reason = "up", None
+            logger.warning("Bluetooth transport %s reopened", self._transport)
+
     # -- CollectorPort ----------------------------------------------------------------------------
 
     def call(self, coro: Coroutine[Any, Any, _T], timeout_s: float) -> _T:
@@ -133,6 +171,9 @@ class BleRuntime:
         if self._loop is None or not self._thread.is_alive():
             coro.close()
             raise BluetoothUnavailable("Bluetooth is not running")
+        if self.state != "up":
+            coro.close()
+            raise BluetoothUnavailable(f"Bluetooth is not working: {self.state_reason}")
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         try:
             return future.result(timeout_s)
@@ -145,6 +186,14 @@ class BleRuntime:
             if self._backend == "system" and _stack_missing(exc):
                 raise BluetoothUnavailable(NO_STACK_HINT.format(error=_short(exc))) from None
             raise
+
+    def problem(self) -> str | None:
+        """For the Devices page and the overview banner: why Bluetooth is not working now, or None."""
+        if self._loop is None or not self._thread.is_alive():
+            return "Bluetooth is not running in this process"
+        if self.state != "up":
+            return f"Bluetooth is not working ({self.state_reason}); reopening it"
+        return None
 
     def _collector(self) -> Collector:
         if self.collector is None:

@@ -306,6 +306,28 @@ class Devices:
                 if dev is not None:
                     dev.last_sync_ms, dev.last_sync_status = now_ms, str(status)
 
+    def last_errors(self, device_ids: list[int]) -> dict[int, tuple[int, str]]:
+        """Per device: (started_ms, error) of its most recent failed run; devices that never failed are absent."""
+        if not device_ids:
+            return {}
+        with self._db() as db:
+            stmt = (
+                sa.select(Run.device_id, Run.started_ms, Run.error)
+                .where(Run.device_id.in_(device_ids), Run.status == str(RunStatus.FAILED))
+                .order_by(Run.device_id, Run.started_ms.desc(), Run.id.desc())
+            )
+            out: dict[int, tuple[int, str]] = {}
+            for device_id, started_ms, error in db.execute(stmt):
+                out.setdefault(device_id, (started_ms, error or "failed (no message)"))
+            return out
+
+    def bluetooth_problem(self) -> str | None:
+        """Why Bluetooth is not working in this process (runtime down or reopening a lost transport), or None.
+
+        None also when this process has no collector (the web then says Bluetooth runs in `tracker run`)."""
+        problem = getattr(self.collector, "problem", None)
+        return problem() if callable(problem) else None
+
     def runs(self, limit: int = 20, user_id: int | None = None, device_id: int | None = None) -> list[RunInfo]:
         with self._db() as db:
             stmt = sa.select(Run, Device.name).outerjoin(Device, Run.device_id == Device.id)

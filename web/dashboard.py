@@ -53,7 +53,16 @@ def overview() -> str:
             person.id, user_id=user_id(), statuses=[SessionStatus.PLANNED], from_ms=services().clock.now_ms(),
             limit=UPCOMING,
         )  # fmt: skip
-    return render_template("overview.html", person=person, result=result, upcoming=upcoming or [])
+    devices = services().devices
+    mine = [d for d in devices.list(user_id=user_id()) if person is not None and d.person_id == person.id]
+    return render_template("overview.html", person=person, result=result, upcoming=upcoming or [],
+                           bluetooth_problem=devices.bluetooth_problem(), device_errors=_device_errors(mine))  # fmt: skip
+
+
+def _device_errors(found: list) -> list[tuple[object, int, str]]:
+    """(device, started_ms, error) of each device's last failed run, for the Devices page and the overview."""
+    errors = services().devices.last_errors([d.id for d in found])
+    return [(d, *errors[d.id]) for d in found if d.id in errors]
 
 
 BROWSE_NIGHTS = 7
@@ -143,7 +152,8 @@ def _render_devices(scan: list[ScanResult] | None = None, error: str | None = No
     body = render_template(
         "devices.html", person=person, devices=found, jobs=jobs, collector=service.collector is not None,
         no_collector=NO_COLLECTOR, scan=scan, error=error, people=people(), scan_seconds=scan_seconds,
-        scan_seconds_max=SCAN_SECONDS_MAX, paired=paired,
+        scan_seconds_max=SCAN_SECONDS_MAX, paired=paired, bluetooth_problem=service.bluetooth_problem(),
+        last_errors=service.last_errors([d.id for d in found]),
     )  # fmt: skip
     return body, status
 

@@ -69,7 +69,18 @@ class EmulatedController(Controller):
         host_sink: TransportSink | None = None,
     ) -> None:
         self._world = world
+        self.answering = True
         super().__init__(name, host_source=host_source, host_sink=host_sink, link=world.local_link)
+
+    def stop_answering(self) -> None:
+        """Fault injection: the controller goes silent (a dongle unplugged, a controller hung). It ignores
+        every HCI packet from its host and sends none; its links end as a supervision timeout would."""
+        self.answering = False
+        self.drop_links()
+
+    def on_packet(self, packet: bytes) -> None:
+        if self.answering:
+            super().on_packet(packet)
 
     def on_hci_le_create_connection_cancel_command(
         self, command: hci.HCI_LE_Create_Connection_Cancel_Command
@@ -110,6 +121,8 @@ class EmulatedController(Controller):
         return super().on_hci_reset_command(command)
 
     def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if not self.answering:
+            return
         if isinstance(
             packet,
             (hci.HCI_LE_Extended_Advertising_Report_Event, hci.HCI_LE_Advertising_Report_Event),

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import traceback
 from typing import Any
 
 import sqlalchemy as sa
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -32,6 +34,25 @@ HEARTBEAT_S = 30
 
 def _utc(t_ms: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(t_ms / 1000, tz=UTC)
+
+
+class _NoJobTracebacks(logging.Filter):
+    """Drops APScheduler's own 'Job ... raised an exception' record (it carries the whole traceback).
+
+    log_failed_job below says the same in one line, and the traceback goes to debug level instead.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and "raised an exception" in record.getMessage())
+
+
+def log_failed_job(event: JobExecutionEvent) -> None:
+    """One log line per failed job (what, when, the error); the traceback only at debug level."""
+    exc = event.exception
+    logger.error("job %s failed (scheduled %s): %s: %s", event.job_id,
+                 event.scheduled_run_time.isoformat() if event.scheduled_run_time else "?",
+                 type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")  # fmt: skip
+    logger.debug("job %s traceback:\n%s", event.job_id, "".join(traceback.format_exception(exc)))
 
 
 class StoreOnlyScheduler(BaseScheduler):
@@ -59,6 +80,11 @@ class ApsJobPort:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": cfg.jobs.misfire_grace_s},
             timezone=UTC,
         )
+        if run_jobs:
+            self.scheduler.add_listener(log_failed_job, EVENT_JOB_ERROR)
+            executor_logger = logging.getLogger("apscheduler.executors.default")
+            if not any(isinstance(f, _NoJobTracebacks) for f in executor_logger.filters):
+                executor_logger.addFilter(_NoJobTracebacks())
 
     def start(self, paused: bool = False) -> None:
         """Start the scheduler; a store-only one (run_jobs=False) is started paused and never runs jobs."""
