@@ -75,7 +75,10 @@ def test_planned_session_is_captured_by_the_running_scheduler(service_config: Co
 
         assert _wait(captured, 40), t.devices.captures(session_id=session.id)
         caps = {c.phase: c for c in t.devices.captures(session_id=session.id)}
-        assert caps["pre"].status == "ok" and caps["post"].status == "ok", caps
+        # Taken, with beats: "ok", or "insufficient_quality" when a loaded machine delays notifications
+        # (the quality gate's business, tested in tests/device; here the point is that the scheduler ran them).
+        taken = ("ok", "insufficient_quality")
+        assert caps["pre"].status in taken and caps["post"].status in taken, caps
         assert caps["pre"].beats > 0 and caps["post"].beats > 0
         assert caps["pre"].device_id == strap_id
         pre, post = t.reports.windows(t.sessions.get(session.id))
@@ -112,7 +115,9 @@ def test_restart_between_planning_and_capture_still_runs_it(service_config: Conf
     try:
         t = second.tracker
         assert _wait(lambda: all(c.status != "planned" for c in t.devices.captures(session_id=session.id)), 40)
-        assert {c.phase: c.status for c in t.devices.captures(session_id=session.id)} == {"pre": "ok", "post": "ok"}
+        caps = {c.phase: c for c in t.devices.captures(session_id=session.id)}
+        assert set(caps) == {"pre", "post"}
+        assert all(c.status in ("ok", "insufficient_quality") and c.beats > 0 for c in caps.values()), caps
     finally:
         second.stop()
 
