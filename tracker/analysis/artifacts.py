@@ -23,7 +23,7 @@ The gate decides which beats are trustworthy before any HRV metric is computed
 Difference-based metrics (RMSSD, SDSD, pNNx, SD1/SD2) are computed downstream only over successive pairs
 ``(i, i+1)`` in which *both* beats are valid; see `valid_pairs`.
 
-On shared/vectors/hrv/rr_artifacts.csv this gate flags exactly beats 60, 61, 121, 180, 181 and 240 and
+On tests/data/vectors/hrv/rr_artifacts.csv this gate flags exactly beats 60, 61, 121, 180, 181 and 240 and
 nothing on rr_clean.csv.
 """
 
