@@ -321,7 +321,11 @@ def claim_sentence(claim: Mapping[str, Any], report: Mapping[str, Any]) -> str:
             "cannot separate from day of week": "Cannot separate massage from the day of the week"}.get(verdict, _sentence(verdict).rstrip("."))  # fmt: skip
     reason = claim.get("reason")
     if with_data:
-        best = next((r for r in with_data if r.get("verdict") in CALLS), with_data[0])
+        # A claim's call rests on night rows or massage minus rest, never on the change during massage sessions
+        # alone (that measures lying down too): lead with a row that can carry the call.
+        can_support = [r for r in with_data if r.get("kind") != "massage"]
+        best = next((r for r in can_support if r.get("verdict") in CALLS),
+                    next((r for r in with_data if r.get("verdict") in CALLS), with_data[0]))
         text = f"{lead}: {row_sentence(best)}."
     else:
         text = f"{lead}."

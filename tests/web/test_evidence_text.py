@@ -154,3 +154,13 @@ def test_massage_minus_rest_only_when_the_rest_comparison_is_usable() -> None:
     assert et.claim_rows(r["claims"][0], r)[0]["kind"] == "massage"
     r["rest_comparison"] = {"usable": True}
     assert et.claim_rows(r["claims"][0], r)[0]["kind"] == "massage_minus_rest"
+
+
+def test_a_called_claim_leads_with_the_row_that_carries_the_call_not_the_session_change() -> None:
+    r = report()
+    r["acute"][0]["verdict"] = "improved"  # the change during sessions (lying down included), listed first
+    claim = {"claim": "Reduced stress levels, relaxation", "metrics": ["acute.hr_bpm", "nights.ln_rmssd_night"],
+             "verdict": "improved"}  # fmt: skip
+    s = et.claim_sentence(claim, r)
+    assert s.startswith("Your data support this: night HRV (RMSSD)"), s
+    assert not s.startswith("Your data support this: during your sessions")
