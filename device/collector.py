@@ -342,7 +342,7 @@ class Collector:
             raise
         status = await asyncio.to_thread(self._finish_sync, run_id, counts, notes, driver)
         return SyncOutcome(run_id, device_id, str(status), counts.heart_rate, 0, counts.sleep, counts.malformed,
-                           tuple(counts.unavailable + notes), counts.error)  # fmt: skip
+                           tuple(counts.unavailable + notes), counts.error, device_hrv=counts.hrv_estimates)  # fmt: skip
 
     def _finish_sync(self, run_id: int, counts: SyncCounts, notes: list[str], driver: Driver) -> RunStatus:
         if counts.error:

@@ -123,6 +123,23 @@ class BleRuntime:
             self._ready.set()
             return
         self._ready.set()
+        # Only the bumble transport needs a watchdog. For the system backend (BlueZ) nothing long-lived needs
+        # rebuilding (read in bleak 3.1.0 and bleak-retry-connector 4.7.1; no hardware here, so untested):
+        # every scan and connect makes a fresh BleakScanner/BleakClient, and those call
+        # get_global_bluez_manager() (bleak/backends/bluezdbus/manager.py; BleakScannerBlueZDBus.start,
+        # BleakClientBlueZDBus.connect), which runs BlueZManager.async_init(): if the D-Bus connection died it
+        # opens a new MessageBus, subscribes InterfacesAdded/InterfacesRemoved/PropertiesChanged again and
+        # reloads GetManagedObjects. Since bleak 3.1 (hence the pin) BlueZManager._monitor_bus_disconnect /
+        # _handle_bus_disconnect notice a dead bus at once, clear the cache and report connected devices as
+        # disconnected, so a sync in flight ends as a lost link and resumes. An adapter unplugged and back, or
+        # powered off and on, arrives as InterfacesRemoved/InterfacesAdded/PropertiesChanged on that bus;
+        # meanwhile get_default_adapter() raises BleakBluetoothNotAvailableError, which `call` reports with
+        # NO_STACK_HINT, and the next operation works again. Known limits: bleak does not watch org.bluez's
+        # NameOwnerChanged, so objects of a bluetoothd that crashed stay cached until it announces them again;
+        # and bleak_retry_connector/bleak_manager.py get_global_bluez_manager_with_timeout() stops trying
+        # D-Bus for the rest of the process after one FileNotFoundError or timeout (its reset,
+        # _reset_dbus_socket_cache, is private). That only turns off its optional BlueZ helpers (service
+        # cache checks, cache clearing); connections still go through bleak itself.
         watchdog = asyncio.ensure_future(self._watch_transport()) if self.central is not None else None
         try:
             await self._stop.wait()

@@ -6,6 +6,8 @@ Used by the collector (live captures and history syncs), the file importers and 
   a sync cursor passed in is written with the last chunk, so it never runs ahead of committed data.
 - `Ingest.staged()`: one all-or-nothing unit for a file import; rows (any iterator) stream into
   temporary tables and are merged at the end, so a bad row stores nothing and memory stays flat.
+- `write_metrics` / `Ingest.device_metrics`: values a device computed itself (`device_metric`), kept apart
+  from the samples: they never reach RR, heart rate or the nights computed from them.
 
 Rows whose natural key (person, time, device) already exists are skipped by the database (INSERT ... ON
 CONFLICT DO NOTHING), so re-syncs and re-imports never duplicate. On PostgreSQL rows go in with COPY into
@@ -31,6 +33,7 @@ from tracker.model import Source
 from tracker.nights import mark_written, touch
 
 DEFAULT_CHUNK_ROWS = 20_000
+METRIC_CHUNK_ROWS = 1_000  # 7 parameters a row stays under SQLite's 32766-variable limit
 
 _COLUMNS = {
     "heart_rate": ("t_ms", "bpm"),
@@ -188,6 +191,33 @@ def _cursor_upsert(db: so.Session, cursor: CursorUpdate) -> None:
     db.execute(stmt)
 
 
+def write_metrics(db: so.Session, rows: Iterable[tuple[int, str, float]], prov: Provenance) -> int:
+    """(t_ms, kind, value) rows into device_metric, idempotently (natural key person, device, kind, time),
+    inside the caller's transaction (an importer's `Ingest.staged(db)` one, so a failure later in the same
+    file stores none of them either). Returns how many were new.
+
+    Few rows (one per night, per 5 or per 30 minutes), so a Core insert per chunk is plenty. Nights are not
+    marked for recomputation: nothing a device computed itself goes into our own nightly metrics."""
+    from tracker.storage.models import DeviceMetric
+
+    assert prov.device_id is not None, "a device metric always names its device"
+    if db.get_bind().dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    inserted = 0
+    for chunk in _chunks(rows, METRIC_CHUNK_ROWS):
+        values = [
+            {"person_id": prov.person_id, "device_id": prov.device_id, "t_ms": t, "kind": k, "value": v,
+             "source": str(Source(prov.source)), "run_id": prov.run_id}  # fmt: skip
+            for t, k, v in chunk
+        ]
+        # RETURNING counts the new rows on both backends (psycopg reports no rowcount for this statement)
+        stmt = insert(DeviceMetric).values(values).on_conflict_do_nothing().returning(DeviceMetric.t_ms)
+        inserted += len(db.execute(stmt).all())
+    return inserted
+
+
 class StagedWrite:
     """All-or-nothing writer for one import: rows stream into temporary tables and move into the
     sample tables in one statement each when the `with` block ends without an exception.
@@ -301,6 +331,17 @@ class Ingest:
     ) -> int:
         """Write (start_ms, end_ms, stage) rows; return how many were new."""
         return self._write("sleep_stage", rows, prov, cursor)
+
+    def device_metrics(
+        self, rows: Iterable[tuple[int, str, float]], prov: Provenance, cursor: CursorUpdate | None = None
+    ) -> int:
+        """Write (t_ms, kind, value) device metrics and advance `cursor`, in one transaction; return how
+        many were new."""
+        with self._db.begin() as db:
+            inserted = write_metrics(db, rows, prov)
+            if cursor is not None:
+                _cursor_upsert(db, cursor)
+        return inserted
 
     @contextlib.contextmanager
     def staged(self, db: so.Session | None = None) -> Iterator[StagedWrite]:

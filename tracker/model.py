@@ -104,5 +104,9 @@ class MetricKind(enum.StrEnum):
     """What a device-computed value in `device_metric` is; the unit is in the name."""
 
     SDNN_MS = "sdnn_ms"  # the device's own SDNN (Apple Health "HRV")
-    RMSSD_MS = "rmssd_ms"  # the device's own RMSSD estimate (Garmin, Colmi)
+    RMSSD_MS = "rmssd_ms"  # the device's own RMSSD estimate (Garmin's overnight HRV)
     RESTING_HR_BPM = "resting_hr_bpm"  # the device's own resting heart rate
+    # The device's own "HRV" number in ms when its method is not published (the Colmi ring's 30-minute
+    # values; Gadgetbridge calls them only "HRV value, in milliseconds"): not claimed to be an RMSSD.
+    DEVICE_HRV_MS = "device_hrv_ms"
+

@@ -54,12 +54,13 @@ class SyncOutcome:
     malformed: int = 0
     unavailable: tuple[str, ...] = field(default=())
     error: str | None = None
+    device_hrv: int = 0  # HRV values the device computed itself (device_metric), never mixed with RR-derived HRV
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id, "device_id": self.device_id, "status": self.status,
             "heart_rate": self.heart_rate, "rr": self.rr, "sleep": self.sleep, "malformed": self.malformed,
-            "unavailable": list(self.unavailable), "error": self.error,
+            "unavailable": list(self.unavailable), "error": self.error, "device_hrv": self.device_hrv,
         }  # fmt: skip
 
 

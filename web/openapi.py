@@ -109,6 +109,8 @@ def _device_schemas() -> dict[str, Any]:
                         "malformed": {"type": "integer"},
                         "unavailable": {"type": "array", "items": {"type": "string"}},
                         "error": {"type": ["string", "null"]},
+                        "device_hrv": {"type": "integer", "description": "HRV values the device computed itself "
+                                       "(its own estimate, stored apart from RR-derived HRV)"},
                     },
                 },
                 "error": {"type": ["string", "null"]},

@@ -1,10 +1,14 @@
-"""The Colmi R0x ring driver: set its clock, battery, the heart-rate log day by day, the sleep history.
+"""The Colmi R0x ring driver: set its clock, battery, the heart-rate log day by day, the sleep history, the
+ring's own HRV values day by day.
 
 Resumable without gaps or duplicates: each day's log is written in its own transaction together with the
-"hr_log" cursor (the start of that day), and the sleep nights with the "sleep" cursor (the end of the
-newest night), so an interrupted sync restarts from the last committed day; rows already stored are
-skipped by the ingest path's natural keys. Today's log is partial until midnight, so the cursor stays at
-today's start and today is fetched again next time.
+"hr_log" cursor (the start of that day), the sleep nights with the "sleep" cursor (the end of the newest
+night), each day of HRV values with the "hrv_log" cursor, so an interrupted sync restarts from the last
+committed day; rows already stored are skipped by the natural keys. Today's logs are partial until
+midnight, so the cursors stay at today's start and today is fetched again next time.
+
+The ring's HRV values (command 0x39, `device.protocols.colmi_hrv`) are its own estimate with an
+unpublished method: they go to `device_metric` as `MetricKind.DEVICE_HRV_MS`, never into RR or lnRMSSD.
 
 The ring keeps a zone-less wall clock set from our set-time request; its "day start" values are that
 wall clock's midnight encoded as if it were UTC. We convert with the person's UTC offset at sync time,
@@ -23,10 +27,10 @@ from bleak import BleakClient
 
 from device.drivers.base import Capabilities, Driver, SyncContext, SyncCounts
 from device.link import NotifyQueue, RequestTimeout
-from device.protocols import colmi
+from device.protocols import colmi, colmi_hrv
 from device.protocols.errors import DecodeError
 from tracker.ingest import CursorUpdate, Provenance
-from tracker.model import Source, Stage
+from tracker.model import MetricKind, Source, Stage
 from tracker.timefmt import zone
 
 logger = logging.getLogger(__name__)
@@ -34,6 +38,7 @@ DAY_MS = 86_400_000
 MINUTE_MS = 60_000
 HR_LOG_ATTEMPTS = 3  # a day whose reply was garbled (bad checksum) is asked for again
 SLEEP_ATTEMPTS = 3
+HRV_ATTEMPTS = 3
 STAGE_NAMES = {"light": Stage.LIGHT, "deep": Stage.DEEP, "rem": Stage.REM, "awake": Stage.AWAKE}
 
 
@@ -79,28 +84,39 @@ class ColmiSession:
         await self.request(colmi.set_time_request(local_wall_clock), colmi.CMD_SET_TIME)
 
     async def hr_log(self, day_start_s: int) -> colmi.HeartRateLog:
+        parser = colmi.HeartRateLogParser(day_start_s)
+        log: colmi.HeartRateLog = await self._sequence(colmi.hr_log_request(day_start_s), colmi.CMD_HR_LOG, parser)
+        return log
+
+    async def hrv_day(self, days_ago: int) -> colmi_hrv.HrvDay:
+        parser = colmi_hrv.HrvHistoryParser(days_ago)
+        request = colmi_hrv.hrv_history_request(days_ago)
+        day: colmi_hrv.HrvDay = await self._sequence(request, colmi_hrv.CMD_HRV_HISTORY, parser)
+        return day
+
+    async def _sequence(self, request: bytes, command: int, parser: Any) -> Any:
+        """Send `request`, feed every `command` reply packet to `parser` until it returns a result."""
         await self.subscribe()
         self.notes.drain()
-        parser = colmi.HeartRateLogParser(day_start_s)
-        await self.client.write_gatt_char(colmi.WRITE_UUID, colmi.hr_log_request(day_start_s), response=False)
+        await self.client.write_gatt_char(colmi.WRITE_UUID, request, response=False)
         while True:
             _t, data = await self.notes.get(self.timeout_s)
             try:
-                command, _ = colmi.parse_packet(data)
+                got, _ = colmi.parse_packet(data)
             except DecodeError:
                 # A corrupted packet (bad checksum): count and skip it. If it stood for a packet that is
                 # now missing, the parser sees the gap in the sequence and the day is asked for again.
                 self.malformed += 1
                 continue
-            if command != colmi.CMD_HR_LOG:
+            if got != command:
                 continue  # an unsolicited notice between log packets
             try:
-                log = parser.feed(data)
+                result = parser.feed(data)
             except DecodeError:
                 self.malformed += 1
                 raise
-            if log is not None:
-                return log
+            if result is not None:
+                return result
 
     async def sleep_history(self) -> list[colmi.SleepDay]:
         if self.client.services.get_characteristic(colmi.BIG_DATA_WRITE_UUID) is None:
@@ -152,6 +168,7 @@ class ColmiSync:
                 counts.unavailable.append(f"battery: {exc}")
             await self._heart_rate_log(ring, prov, now_ms, offset_ms, counts)
             await self._sleep(ring, prov, now_ms, offset_ms, counts)
+            await self._device_hrv(ring, prov, now_ms, offset_ms, counts)
         finally:
             counts.malformed += ring.malformed
         return counts
@@ -204,6 +221,43 @@ class ColmiSync:
             counts.heart_rate += await asyncio.to_thread(
                 ctx.ingest.heart_rate, rows, prov, CursorUpdate(ctx.device_id, "hr_log", day_real_start_ms)
             )
+
+    async def _device_hrv(self, ring: ColmiSession, prov: Provenance, now_ms: int, offset_ms: int,
+                          counts: SyncCounts) -> None:  # fmt: skip
+        """The ring's own HRV values, one day per request (0x39 + days ago), oldest first, each day committed
+        with the "hrv_log" cursor. The ring keeps 7 days; an older cursor resumes at the oldest it has."""
+        ctx = self.ctx
+        today_local_ms = (now_ms + offset_ms) // DAY_MS * DAY_MS
+        oldest_local_ms = today_local_ms - (colmi_hrv.HRV_HISTORY_DAYS - 1) * DAY_MS
+        cursor = await asyncio.to_thread(ctx.ingest.cursor, ctx.device_id, "hrv_log")
+        if cursor is None:
+            first_local_ms = today_local_ms - (ctx.first_sync_days - 1) * DAY_MS
+        else:
+            first_local_ms = min((cursor + offset_ms) // DAY_MS * DAY_MS, today_local_ms)
+        for day_local_ms in range(max(first_local_ms, oldest_local_ms), today_local_ms + DAY_MS, DAY_MS):
+            days_ago = (today_local_ms - day_local_ms) // DAY_MS
+            day = None
+            for _attempt in range(HRV_ATTEMPTS):
+                try:
+                    day = await ring.hrv_day(days_ago)
+                    break
+                except DecodeError:
+                    continue  # garbled reply: ask for the day again
+                except RequestTimeout as exc:
+                    # Older firmware does not answer 0x39 at all (Gadgetbridge's note in onCharacteristicChanged).
+                    counts.unavailable.append(f"device HRV: unavailable ({exc})")
+                    return
+            if day is None:
+                counts.unavailable.append(
+                    f"device HRV from {dt.datetime.fromtimestamp(day_local_ms / 1000, dt.UTC):%Y-%m-%d}: "
+                    f"garbled {HRV_ATTEMPTS} times, skipped until the next sync"
+                )
+                return
+            rows = [(day_local_ms + minute * MINUTE_MS - offset_ms, str(MetricKind.DEVICE_HRV_MS), float(ms))
+                    for minute, ms in day.readings()]  # fmt: skip
+            rows = [r for r in rows if r[0] <= now_ms]
+            cursor_update = CursorUpdate(ctx.device_id, "hrv_log", day_local_ms - offset_ms)
+            counts.hrv_estimates += await asyncio.to_thread(ctx.ingest.device_metrics, rows, prov, cursor_update)
 
     async def _store_sleep(self, nights: list[colmi.SleepDay], prov: Provenance, now_ms: int, offset_ms: int) -> int:
         today_local = dt.date.fromtimestamp(0) + dt.timedelta(days=(now_ms + offset_ms) // DAY_MS)

@@ -10,7 +10,9 @@ GATT layout:
 * command service 6e40fff0-…: write 6e400002-… (write / write-without-response), notify
   6e400003-…; 16-byte packets with checksum. Answered: set time (0x01), battery (0x03), real-time
   heart rate start/stop (0x69/0x6A, one reading per `realtime_interval_s` while running),
-  heart-rate log of one day (0x15 + u32 day start).
+  heart-rate log of one day (0x15 + u32 day start), the ring's own HRV values of one day (0x39 +
+  u32 days ago; `device.protocols.colmi_hrv`; not answered when `has_hrv_history=False`, like the
+  older firmware Gadgetbridge mentions).
 * big-data service de5bf728-…: write de5bf72a-…, notify de5bf729-…; sleep history request
   `BC 27 …`, reply split into `mtu_payload`-byte notifications. Absent when
   `has_sleep_service=False` (older firmware).
@@ -65,6 +67,14 @@ from device.protocols.colmi import (
     encode_sleep_history,
     parse_packet,
 )
+from device.protocols.colmi_hrv import (
+    CMD_HRV_HISTORY,
+    HRV_SLOT_MIN,
+    HRV_SLOTS_PER_DAY,
+    decode_hrv_history_request,
+    encode_hrv_history,
+    encode_no_hrv_history,
+)
 from device.protocols.errors import DecodeError
 
 logger = logging.getLogger(__name__)
@@ -99,10 +109,13 @@ class HistoryFeed(Protocol):
     """What the ring remembers; `tracker.physiology.Simulation` satisfies it.
 
     `heart_rate_5min(day_start_ms)`: 288 bpm values (0 = no reading) for the day starting at
-    `day_start_ms` (UTC epoch ms of the local midnight). `sleep_spans()`: all true sleep spans.
+    `day_start_ms` (UTC epoch ms of the local midnight). `hrv_30min(day_start_ms)`: 48 values of the
+    ring's own HRV (ms, 0 = none) for that day. `sleep_spans()`: all true sleep spans.
     """
 
     def heart_rate_5min(self, day_start_ms: int) -> np.ndarray: ...
+
+    def hrv_30min(self, day_start_ms: int) -> np.ndarray: ...
 
     def sleep_spans(self) -> Sequence[SleepSpanLike]: ...
 
@@ -209,6 +222,7 @@ class EmulatedRing(EmulatedPeripheral):
         name: str = "R02_EMU1",
         address: str | None = None,
         has_sleep_service: bool = True,
+        has_hrv_history: bool = True,
         battery_pct: int = 64,
         charging: bool = False,
         utc_offset_ms: int = 0,
@@ -230,6 +244,7 @@ class EmulatedRing(EmulatedPeripheral):
         self.feed = feed
         self.now_ms = now_ms
         self.has_sleep_service = has_sleep_service
+        self.has_hrv_history = has_hrv_history
         self.battery_pct = battery_pct
         self.charging = charging
         self.utc_offset_ms = utc_offset_ms
@@ -240,6 +255,7 @@ class EmulatedRing(EmulatedPeripheral):
         self.requests: list[bytes] = []
         self.sent: list[bytes] = []
         self.corrupt_sleep_replies = 0  # fault injection: corrupt one packet of the next N sleep replies
+        self.corrupt_hrv_replies = 0  # fault injection: a bad checksum on one packet of the next N HRV replies
         self._reply_lock = asyncio.Lock()  # FIFO: one request answered at a time, like the ring
         self._realtime: dict[Connection, asyncio.Task[Any]] = {}
         self._notify: Characteristic[Any] | None = None
@@ -353,6 +369,8 @@ class EmulatedRing(EmulatedPeripheral):
             return []  # readings follow from the streaming task
         if command == CMD_HR_LOG:
             return self._hr_log(decode_hr_log_request(packet))
+        if command == CMD_HRV_HISTORY and self.has_hrv_history:
+            return self._hrv_history(decode_hrv_history_request(packet))
         logger.debug("%s: no answer for command 0x%02X", self.name, command)
         return []
 
@@ -374,6 +392,30 @@ class EmulatedRing(EmulatedPeripheral):
         if not any(bpm):
             return [encode_no_hr_log()]
         return encode_hr_log(day_start_s, bpm)
+
+    def _hrv_history(self, days_ago: int) -> list[bytes]:
+        local_now_ms = self.local_now_ms()
+        local_day_start_ms = (local_now_ms // DAY_MS - days_ago) * DAY_MS
+        if days_ago >= self.history_days:
+            return [encode_no_hrv_history()]
+        try:
+            values = np.asarray(self.feed.hrv_30min(local_day_start_ms - self.utc_offset_ms))
+        except ValueError:  # outside the model's range
+            return [encode_no_hrv_history()]
+        hrv_ms = [int(min(max(round(float(v)), 0), 0xFF)) for v in values[:HRV_SLOTS_PER_DAY]]
+        hrv_ms += [0] * (HRV_SLOTS_PER_DAY - len(hrv_ms))
+        for slot in range(HRV_SLOTS_PER_DAY):
+            if local_day_start_ms + (slot + 1) * HRV_SLOT_MIN * MINUTE_MS > local_now_ms:
+                hrv_ms[slot] = 0  # the slot has not ended yet
+        if not any(hrv_ms):
+            return [encode_no_hrv_history()]
+        packets = encode_hrv_history(hrv_ms)
+        if self.corrupt_hrv_replies > 0:
+            # Fault injection: packet 2 arrives with a bad checksum instead of intact (a garbled radio frame).
+            self.corrupt_hrv_replies -= 1
+            self.faults.counters.malformed_sent += 1
+            packets[2] = _bad_checksum(packets[2])
+        return packets
 
     async def _answer_big_data(self, connection: Connection, frame: bytes) -> None:
         if len(frame) < 2 or frame[0] != CMD_BIG_DATA or frame[1] != BIG_DATA_SLEEP:

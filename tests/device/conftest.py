@@ -30,7 +30,8 @@ class SteadyFeed:
     Beats: the RR pattern `rr_pattern_ticks` (1/1024 s) repeats forever from `origin_ms`; beat k
     happens at origin + floor(cumulative ticks × 1000/1024) ms and its RR is the pattern entry.
     Heart-rate log: slot i of any day has 50 + (i × 7) % 40 bpm, except every 12th slot from 5
-    on, which is 0 ("not worn"). Sleep: the given spans.
+    on, which is 0 ("not worn"). Ring HRV: slot i has 20 + (i × 5) % 60 ms, 0 for every 10th slot
+    from 3 on. Sleep: the given spans.
     """
 
     def __init__(
@@ -63,6 +64,12 @@ class SteadyFeed:
         bpm = 50 + (slots * 7) % 40
         bpm[slots % 12 == 5] = 0
         return bpm.astype(np.int64)
+
+    def hrv_30min(self, day_start_ms: int) -> np.ndarray:
+        slots = np.arange(48)
+        hrv = 20 + (slots * 5) % 60
+        hrv[slots % 10 == 3] = 0
+        return hrv.astype(np.int64)
 
     def sleep_spans(self) -> Sequence[SleepSpan]:
         return self.nights

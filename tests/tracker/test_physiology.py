@@ -315,6 +315,21 @@ def test_heart_rate_5min_outside_the_range_reads_zero(clean_sim) -> None:
     assert np.all(clean_sim.heart_rate_5min(START_MS + 60 * DAY_MS) == 0)
 
 
+def test_ring_hrv_30min_is_the_rmssd_target_of_worn_slots(clean_sim) -> None:
+    day = int(clean_sim.day_starts_ms()[5])
+    slots = clean_sim.hrv_30min(day)
+    assert slots.shape == (48,) and slots.dtype.kind == "i"
+    curves = clean_sim.target_curves(day, day + DAY_MS)
+    worn_min = (clean_sim.heart_rate_1min(day, day + DAY_MS) > 0).reshape(48, 30).sum(axis=1)
+    assert np.array_equal(slots == 0, worn_min < 15)  # no value for a slot mostly off the finger
+    full = worn_min == 30
+    target = np.exp(curves.ln_rmssd.reshape(48, 1800).mean(axis=1))
+    assert full.mean() > 0.8 and np.max(np.abs(slots[full] - target[full])) <= 1.0
+    # Nights read higher than days, as the RR-based RMSSD does.
+    assert np.median(slots[:10][slots[:10] > 0]) > np.median(slots[24:40][slots[24:40] > 0])
+    assert np.all(clean_sim.hrv_30min(START_MS + 60 * DAY_MS) == 0)
+
+
 # --------------------------------------------------------------------------------- panel
 def test_panel_row_equals_the_single_person_model() -> None:
     days = 14

@@ -55,7 +55,7 @@ class FakeCollector:
         assert self.release.wait(10), "test never released the sync"
         if self.fail_with:
             raise self.fail_with
-        return SyncOutcome(run_id=1, device_id=device_id, status="ok", heart_rate=288, rr=0, sleep=41)
+        return SyncOutcome(run_id=1, device_id=device_id, status="ok", heart_rate=288, rr=0, sleep=41, device_hrv=30)
 
 
 @pytest.fixture
@@ -158,8 +158,11 @@ def test_sync_now_answers_202_then_the_final_status(
     final = _wait_final(ana_client, job["status_url"])
     assert final["state"] == "done"
     assert final["outcome"]["heart_rate"] == 288 and final["outcome"]["sleep"] == 41  # type: ignore[index]
+    assert final["outcome"]["device_hrv"] == 30  # type: ignore[index]
     assert collector.calls == [("sync", device_id)]
-    assert "ok: 288 heart rate, 0 RR, 41 sleep" in ana_client.get("/devices").get_data(as_text=True)
+    page = ana_client.get("/devices").get_data(as_text=True)
+    # the ring's own HRV values are counted apart and named as the device's estimate, never as our HRV
+    assert "ok: 288 heart rate, 0 RR, 41 sleep, 30 HRV values (the device's own estimate)" in page
 
 
 def test_sync_failure_is_reported(ana_client: FlaskClient, collector: FakeCollector, seeded: Seeded) -> None:

@@ -124,7 +124,8 @@ def cmd_sync(cfg: Config, args: argparse.Namespace) -> int:
     else:
         for o in outcomes:
             extra = "; ".join(o.unavailable)
-            print(f"device {o.device_id}: {o.status}: {o.heart_rate} heart-rate, {o.sleep} sleep records"
+            own_hrv = f", {o.device_hrv} HRV values (the device's own estimate)" if o.device_hrv else ""
+            print(f"device {o.device_id}: {o.status}: {o.heart_rate} heart-rate, {o.sleep} sleep records{own_hrv}"
                   f"{', ' + str(o.malformed) + ' malformed skipped' if o.malformed else ''}"
                   f"{' (' + extra + ')' if extra else ''}{' error: ' + o.error if o.error else ''}")  # fmt: skip
     return 0 if all(o.status != "failed" for o in outcomes) else 1

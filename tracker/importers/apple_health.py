@@ -35,8 +35,8 @@ from defusedxml.ElementTree import ParseError, iterparse
 from tracker.clock import Clock
 from tracker.errors import UserError
 from tracker.importers import detect
-from tracker.importers.common import DeviceRecord, Outcome, finish_run, record_device_in, start_run, write_metrics
-from tracker.ingest import Ingest, IngestCounts, Provenance, StagedWrite
+from tracker.importers.common import DeviceRecord, Outcome, finish_run, record_device_in, start_run
+from tracker.ingest import Ingest, IngestCounts, Provenance, StagedWrite, write_metrics
 from tracker.model import BPM_MAX, BPM_MIN, MetricKind, Source, Stage
 
 KIND = "apple-health"

@@ -17,10 +17,8 @@ import sqlalchemy.orm as so
 from tracker.clock import Clock
 from tracker.errors import UserError
 from tracker.ingest import IngestCounts, Provenance
-from tracker.model import RunKind, RunStatus, Source
-from tracker.storage.models import Device, DeviceMetric, Run
-
-METRIC_CHUNK_ROWS = 1_000  # 7 parameters a row stays under SQLite's 32766-variable limit
+from tracker.model import RunKind, RunStatus
+from tracker.storage.models import Device, Run
 
 
 @dataclass
@@ -108,38 +106,3 @@ def finish_run(db_maker: so.sessionmaker[so.Session], clock: Clock, run_id: int,
         run.error = outcome.error
         run.heart_rate_count, run.rr_count, run.sleep_count = counts.heart_rate, counts.rr, counts.sleep
         run.detail = outcome.detail or None
-
-
-def write_metrics(db: so.Session, rows: Iterable[tuple[int, str, float]], prov: Provenance) -> int:
-    """(t_ms, kind, value) rows into device_metric, idempotently (natural key person, device, kind, time),
-    inside the caller's transaction (the one its `Ingest.staged(db)` merges in), so a failure later in the
-    same file stores none of them either.
-
-    Few rows (one per night or per five minutes), so a Core insert per chunk is plenty; they do not go through
-    tracker.ingest, which writes only the three sample tables."""
-    assert prov.device_id is not None, "a device metric always names its device"
-    if db.get_bind().dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-    inserted = 0
-    it = iter(rows)
-    while True:
-        chunk = [
-            {"person_id": prov.person_id, "device_id": prov.device_id, "t_ms": t, "kind": k, "value": v,
-             "source": str(Source(prov.source)), "run_id": prov.run_id}  # fmt: skip
-            for t, k, v in _take(it, METRIC_CHUNK_ROWS)
-        ]
-        if not chunk:
-            return inserted
-        # RETURNING counts the new rows on both backends (psycopg reports no rowcount for this statement)
-        stmt = insert(DeviceMetric).values(chunk).on_conflict_do_nothing().returning(DeviceMetric.t_ms)
-        inserted += len(db.execute(stmt).all())
-
-
-def _take(it: Iterator[tuple[int, str, float]], n: int) -> Iterator[tuple[int, str, float]]:
-    for _ in range(n):
-        row = next(it, None)
-        if row is None:
-            return
-        yield row

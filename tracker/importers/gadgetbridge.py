@@ -19,8 +19,8 @@ import sqlalchemy.orm as so
 from tracker.clock import Clock
 from tracker.errors import UserError
 from tracker.importers import gb_rules as rules
-from tracker.importers.common import Counter, DeviceRecord, Outcome, finish_run, record_device, start_run, write_metrics
-from tracker.ingest import Ingest, IngestCounts, Provenance
+from tracker.importers.common import Counter, DeviceRecord, Outcome, finish_run, record_device, start_run
+from tracker.ingest import Ingest, IngestCounts, Provenance, write_metrics
 from tracker.model import MetricKind, Source
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -147,6 +147,9 @@ READERS: tuple[Reader, ...] = (
     Reader("HEART_PULSE_SAMPLE", "gb-xiaomi", "rr", _xiaomi_rr),
     Reader("COLMI_HEART_RATE_SAMPLE", "gb-colmi", "hr", _plain_hr("COLMI_HEART_RATE_SAMPLE", False)),
     Reader("COLMI_SLEEP_STAGE_SAMPLE", "gb-colmi", "sleep", _colmi_sleep, ("COLMI_SLEEP_SESSION_SAMPLE",)),
+    # The ring's own HRV (30-minute values, method unpublished): the same kind our Bluetooth sync stores.
+    Reader("COLMI_HRV_VALUE_SAMPLE", "gb-colmi", "metric",
+           _metric("COLMI_HRV_VALUE_SAMPLE", "VALUE", MetricKind.DEVICE_HRV_MS)),
     Reader("GARMIN_ACTIVITY_SAMPLE", "gb-garmin", "hr", _plain_hr("GARMIN_ACTIVITY_SAMPLE", True)),
     Reader("GARMIN_SLEEP_STAGE_SAMPLE", "gb-garmin", "sleep", _garmin_sleep, ("GARMIN_EVENT_SAMPLE",)),
     Reader("GARMIN_HEART_RATE_RESTING_SAMPLE", "gb-garmin", "metric",

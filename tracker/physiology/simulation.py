@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,6 +105,7 @@ class Simulation:
         self._plan = self._day_plan(self._nights)
         self._beats: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._minute_hr: dict[int, np.ndarray] = {}
+        self._minute_ln: dict[int, np.ndarray] = {}
         # The strap and ring emulators may ask from different threads; generation is deterministic, the
         # lock only keeps the LRU bookkeeping consistent (and avoids doing the same chunk twice).
         self._lock = threading.RLock()
@@ -222,6 +223,7 @@ class Simulation:
         curves = chunk_curves(self._plan, self.start_ms + k * DAY_MS, rng)
         with self._lock:
             self._minute_hr.setdefault(k, curves.hr_bpm[:-1].reshape(-1, 60).mean(axis=1))
+            self._minute_ln.setdefault(k, curves.ln_rmssd[:-1].reshape(-1, 60).mean(axis=1))
         return curves
 
     def _minute_hr_of(self, k: int) -> np.ndarray:
@@ -303,9 +305,19 @@ class Simulation:
         """[start_ms, end_ms) spans when the ring is off (shower, charging); its log reads 0 there."""
         return [(int(a), int(b)) for a, b in zip(*self._off_wrist, strict=True)]
 
-    def _minute_means(self, m0: int, n: int) -> np.ndarray:
-        """Mean HR (float bpm) of n whole minutes from minute index m0 (relative to start_ms); NaN when
-        off-wrist or outside the simulated range."""
+    def _minute_ln_of(self, k: int) -> np.ndarray:
+        """Mean lnRMSSD target of each minute of chunk k (1440 values)."""
+        with self._lock:
+            hit = self._minute_ln.get(k)
+        if hit is None:
+            self._curves(k)  # fills the cache
+            hit = self._minute_ln[k]
+        return hit
+
+    def _minute_means(self, m0: int, n: int, of_chunk: Callable[[int], np.ndarray] | None = None) -> np.ndarray:
+        """Mean HR (float bpm; or what `of_chunk` gives per minute of a chunk) of n whole minutes from
+        minute index m0 (relative to start_ms); NaN when off-wrist or outside the simulated range."""
+        of_chunk = of_chunk or self._minute_hr_of
         minutes = m0 + np.arange(n, dtype=np.int64)
         out = np.full(n, np.nan)
         lo = self.t_min_ms // MINUTE_MS - self.start_ms // MINUTE_MS
@@ -315,7 +327,7 @@ class Simulation:
             chunk = minutes // 1440
             for k in np.unique(chunk[inside]):
                 sel = inside & (chunk == k)
-                out[sel] = self._minute_hr_of(int(k))[minutes[sel] - 1440 * k]
+                out[sel] = of_chunk(int(k))[minutes[sel] - 1440 * k]
         mid_ms = self.start_ms + minutes * MINUTE_MS + MINUTE_MS // 2
         starts, ends = self._off_wrist
         i = np.searchsorted(starts, mid_ms, side="right") - 1
@@ -343,6 +355,19 @@ class Simulation:
         worn = (~np.isnan(hr)).sum(axis=1)
         mean = np.nanmean(np.where(worn[:, None] > 0, hr, 0.0), axis=1)
         return np.where(worn >= 3, np.rint(mean), 0).astype(np.int64)
+
+    def hrv_30min(self, day_start_ms: int) -> np.ndarray:
+        """48 slot values (int ms, 0 = no value) from `day_start_ms`: the HRV a Colmi-style ring reports
+        for each 30-min slot. Modelled as exp(mean lnRMSSD target) over the slot's worn minutes, with no
+        estimation error of the ring's own (a real ring's number is noisier and its method unpublished);
+        0 when fewer than 15 minutes were worn or the slot lies outside the simulated range."""
+        if (day_start_ms - self.start_ms) % MINUTE_MS:
+            raise ValueError("day_start_ms must be a whole minute")
+        ln = self._minute_means((day_start_ms - self.start_ms) // MINUTE_MS, 48 * 30, self._minute_ln_of)
+        ln = ln.reshape(48, 30)
+        worn = (~np.isnan(ln)).sum(axis=1)
+        mean = np.nanmean(np.where(worn[:, None] > 0, ln, 0.0), axis=1)
+        return np.where(worn >= 15, np.clip(np.rint(np.exp(mean)), 1, 255), 0).astype(np.int64)
 
     # ----------------------------------------------------------------------------------- reports
     def self_reports(self, session: PlannedSession) -> SelfReport:

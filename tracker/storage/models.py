@@ -348,7 +348,8 @@ class DeviceMetric(Base):
     """A value a device computed itself (its SDNN, its RMSSD, its resting HR), kept labelled as the device's.
 
     Never mixed with our own metrics: Apple's "HRV" is an SDNN over about a minute, Garmin's overnight HRV is
-    its own RMSSD estimate; both are stored here under their own `kind` (model.MetricKind), never as RR.
+    its own RMSSD estimate, a Colmi ring's 30-minute HRV has an unpublished method (`device_hrv_ms`); all are
+    stored here under their own `kind` (model.MetricKind), never as RR.
     """
 
     __tablename__ = "device_metric"

@@ -32,6 +32,7 @@
     if (job.state === "done" && job.outcome) {
       const o = job.outcome;
       let text = `${o.status}: ${o.heart_rate} heart rate, ${o.rr} RR, ${o.sleep} sleep`;
+      if (o.device_hrv) text += `, ${o.device_hrv} HRV values (the device's own estimate)`;
       if (o.unavailable && o.unavailable.length) text += ` (unavailable: ${o.unavailable.join(", ")})`;
       return text;
     }

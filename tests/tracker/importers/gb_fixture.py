@@ -56,6 +56,7 @@ ENTITIES: dict[str, list[Col]] = {
     "COLMI_HEART_RATE_SAMPLE": TIME_KEYS + [_n("HEART_RATE")],
     "COLMI_SLEEP_SESSION_SAMPLE": TIME_KEYS + [_n("WAKEUP_TIME", True)],
     "COLMI_SLEEP_STAGE_SAMPLE": TIME_KEYS + [_n("DURATION"), _n("STAGE")],
+    "COLMI_HRV_VALUE_SAMPLE": TIME_KEYS + [_n("VALUE")],
     "GARMIN_ACTIVITY_SAMPLE": ACTIVITY_KEYS + [_n("RAW_INTENSITY"), _n("STEPS"), _n("RAW_KIND"), _n("HEART_RATE"),
                                                _n("DISTANCE_CM"), _n("ACTIVE_CALORIES")],
     "GARMIN_SLEEP_STAGE_SAMPLE": TIME_KEYS + [_n("STAGE")],
@@ -283,6 +284,11 @@ def _colmi(conn, dev, night, rng, exp, sim) -> None:  # type: ignore[no-untyped-
         conn.execute('INSERT INTO "COLMI_SLEEP_STAGE_SAMPLE" VALUES (?, ?, 1, ?, ?)',
                      (start, dev, (end - start) // MIN_MS, code[s]))  # fmt: skip
     exp.sleep.extend(runs)
+    for k in range(4):  # the ring's own HRV every 30 minutes; 0 = no value, not imported
+        t, value = night.bed_min + k * 1_800_000, (0 if k == 2 else 30 + k)
+        conn.execute('INSERT INTO "COLMI_HRV_VALUE_SAMPLE" VALUES (?, ?, 1, ?)', (t, dev, value))
+        if value:
+            exp.metrics.append((t, "device_hrv_ms", float(value)))
 
 
 def _garmin(conn, dev, night, rng, exp, sim) -> None:  # type: ignore[no-untyped-def]

@@ -85,7 +85,9 @@ def test_one_device_by_name_and_unknown_name(tracker: Tracker, gb_file, config_f
     code = main(["--config", str(config_file), "import", str(path), "--person", "Ana", "--device", "r02_ac01"])
     out = capsys.readouterr()
     assert code == 0, out.err
-    assert f"Gadgetbridge [R02_AC01]: {len(expected[4].hr) + len(expected[4].sleep)} rows" in out.out
+    ring = expected[4]  # heart rate, sleep and the ring's own HRV values
+    assert f"Gadgetbridge [R02_AC01]: {len(ring.hr) + len(ring.sleep) + len(ring.metrics)} rows" in out.out
+    assert len(ring.metrics) == 3 and {k for _, k, _ in ring.metrics} == {"device_hrv_ms"}
     with tracker.sessionmaker() as db:
         assert db.scalar(sa.select(sa.func.count()).select_from(Device)) == 1
         assert db.scalar(sa.select(sa.func.count()).select_from(HeartRateRow)) == len(expected[4].hr)
