@@ -15,6 +15,7 @@ import sqlalchemy.orm as so
 
 from tracker.clock import Clock, SystemClock
 from tracker.config import Config
+from tracker.device_metrics import DeviceMetrics
 from tracker.devices import Devices
 from tracker.import_runs import ImportRuns
 from tracker.ingest import Ingest
@@ -78,6 +79,11 @@ class Tracker:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @property
+    def device_metrics(self) -> DeviceMetrics:
+        """Values devices computed themselves, read back labelled (stateless, so built on demand)."""
+        return DeviceMetrics(self.sessionmaker)
 
     @property
     def import_runs(self) -> ImportRuns:

@@ -22,7 +22,7 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from tracker.errors import NotFound, UserError
 from tracker.importers import import_saved
 from tracker.importers.detect import is_importable_head
-from tracker.interchange import HEADERS, FileResult
+from tracker.interchange import EXPORT_HEADERS, FileResult
 from tracker.model import RunKind
 from tracker.people import PersonInfo
 from web.context import selected_person, services, user_id
@@ -74,11 +74,11 @@ class _Pipe(io.RawIOBase):
 
 
 def _zip_stream(person: PersonInfo, first: dt.date | None, last: dt.date | None) -> Iterator[bytes]:
-    """The zip of the four files, produced piece by piece (zipfile writes data descriptors when unseekable)."""
+    """The zip of the export files, produced piece by piece (zipfile writes data descriptors when unseekable)."""
     pipe = _Pipe()
     interchange = services().interchange
     with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name in HEADERS:
+        for name in EXPORT_HEADERS:
             with zf.open(name, "w", force_zip64=True) as member:
                 for piece in interchange.export_chunks(person, name, first, last):
                     member.write(piece.encode("utf-8"))
@@ -104,7 +104,7 @@ def _page(status: int = 200, **context: object) -> tuple[str, int]:
     runs = [r for r in services().devices.runs(limit=200, user_id=user_id()) if r.kind == str(RunKind.IMPORT)][:10]
     context.setdefault("results", None)
     upload_max_mb = services().config.web.upload_max_mb
-    return render_template("data.html", person=person, files=list(HEADERS), runs=runs, upload_max_mb=upload_max_mb,
+    return render_template("data.html", person=person, files=list(EXPORT_HEADERS), runs=runs, upload_max_mb=upload_max_mb,
                            **context), status  # fmt: skip
 
 
@@ -122,8 +122,8 @@ def export_zip() -> Response:
 
 @bp.get("/export/<name>")
 def export_file(name: str) -> Response:
-    if name not in HEADERS:
-        abort(404, description=f"no export file {name!r} (one of {', '.join(HEADERS)})")
+    if name not in EXPORT_HEADERS:
+        abort(404, description=f"no export file {name!r} (one of {', '.join(EXPORT_HEADERS)})")
     person = _person()
     first, last = _export_range(person)
     pieces = (p.encode("utf-8") for p in services().interchange.export_chunks(person, name, first, last))
