@@ -129,8 +129,10 @@ def _scan_stored(tracker: Tracker, watch: WatchInfo, roots: tuple[Path, ...], st
             found.errors.append(f"{path} does not exist (yet)")
         else:
             files = _candidates(real, roots, found)
-            if real.is_dir() and not files and not found.errors:
-                found.errors.append(f"{path}: no Gadgetbridge, FIT or Apple Health files in it (yet)")
+            if not files and not found.errors:
+                found.errors.append(f"{path}: no Gadgetbridge, FIT or Apple Health files in it (yet)" if real.is_dir()
+                                    else f"{path}: not a Gadgetbridge database, FIT file or Apple Health export "
+                                         "(yet: still being written?)")  # fmt: skip
             _import_changed(tracker, watch.person_id, files, state, f"watch {watch.id}:", found)
     except OSError as exc:  # unreadable folder, file gone between listing and reading
         found.errors.append(f"{path}: {exc.strerror or exc}")
@@ -148,16 +150,17 @@ def scan(tracker: Tracker) -> int:
     cfg = tracker.config
     watches = tracker.import_watches
     stored = watches.list()
-    if not cfg.imports.watch and not stored:
-        return 0
     state_path = cfg.data_dir / STATE_FILE
     try:
         state: dict[str, str] = json.loads(state_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         state = {}
     current = {w.id for w in stored}
-    for key in [k for k in state if (m := _WATCH_KEY.match(k)) and int(m.group(1)) not in current]:
+    gone = [k for k in state if (m := _WATCH_KEY.match(k)) and int(m.group(1)) not in current]
+    for key in gone:
         del state[key]  # a removed watch: added again later, its files import afresh
+    if not cfg.imports.watch and not stored and not gone:
+        return 0
     imported = _scan_config_paths(tracker, state) if cfg.imports.watch else 0
     for watch in stored:
         imported += _scan_stored(tracker, watch, watches.roots, state)
