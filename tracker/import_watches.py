@@ -69,15 +69,19 @@ def resolve_allowed(text: str, roots: tuple[Path, ...]) -> Path:
 
     if not text:
         raise refuse("give the path of a Gadgetbridge export file or a folder of FIT files")
-    if len(text) > MAX_PATH_CHARS or "\x00" in text:
-        raise refuse(f"a path of at most {MAX_PATH_CHARS} characters, without NUL characters")
+    try:
+        text.encode("utf-8")  # a lone surrogate (possible in JSON) is no file name, and no database text
+    except UnicodeEncodeError:
+        raise refuse("the path is not valid text (a lone surrogate)") from None
+    if len(text) > MAX_PATH_CHARS or "\x00" in text or not text.isprintable():
+        raise refuse(f"a path of at most {MAX_PATH_CHARS} characters, without NUL or control characters")
     allowed = ", ".join(str(r) for r in roots)
     raw = Path(text)
     if not raw.is_absolute():  # "~" would be the server account's home, and relative paths have no anchor
         raise refuse(f"give an absolute path, under {allowed}")
     try:
         resolved = raw.resolve()  # symlinks and ".." resolved, as far as the path exists
-    except (OSError, RuntimeError):  # a symlink loop: RuntimeError before Python 3.13, OSError after
+    except (OSError, RuntimeError, ValueError):  # a symlink loop: RuntimeError before Python 3.13, OSError after
         raise refuse(f"{text} cannot be resolved (a symlink loop?)") from None
     if not is_under(resolved, roots):
         via = f" (it resolves to {resolved})" if str(resolved) != text.rstrip("/") else ""

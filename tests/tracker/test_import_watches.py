@@ -70,6 +70,7 @@ def test_a_symlink_out_of_a_root_is_refused_by_where_it_leads(tracker: Tracker, 
 def test_relative_home_and_malformed_paths_are_refused(tracker: Tracker, roots: Path) -> None:
     for text, message in [("sync/gb", "absolute path"), ("~/sync", "absolute path"), ("", "give the path"),
                           ("   ", "give the path"), (str(roots) + "/a\x00b", "NUL"),
+                          (str(roots) + "/a\nb", "control"), (str(roots) + "/\ud800", "lone surrogate"),
                           (str(roots) + "/" + "a" * 1100, "at most 1024")]:  # fmt: skip
         with pytest.raises(ValidationError, match=message):
             tracker.import_watches.add(_person(tracker, "Ana"), text)

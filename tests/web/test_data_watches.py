@@ -130,7 +130,8 @@ def test_api_refuses_paths_outside_the_roots_with_a_message(ana_client: FlaskCli
     assert outside.status_code == 422
     error = outside.get_json()
     assert "outside the folders this server allows" in error["errors"]["path"] and str(sync) in error["errors"]["path"]
-    for body, status in [({"path": 5}, 422), ({}, 422), ({"path": "fit"}, 422), ({"path": str(sync), "person": "x"}, 400)]:
+    for body, status in [({"path": 5}, 422), ({}, 422), ({"path": "fit"}, 422), ({"path": str(sync), "person": "x"}, 400),
+                         ({"path": f"{sync}/\ud800"}, 422), ({"path": f"{sync}/a\u0000"}, 422)]:  # fmt: skip
         response = ana_client.post("/api/v1/import-watches", json=body)
         assert response.status_code == status and response.get_json()["error"], body
     assert ana_client.post("/api/v1/import-watches", data="path", content_type="text/plain").status_code == 400
