@@ -21,8 +21,10 @@ def import_watch_schemas() -> dict[str, Any]:
                 "created": {"type": "string", "description": "ISO 8601, UTC"},
                 "last_check": _TIME,
                 "last_import": _TIME,
-                "last_result": {"type": ["string", "null"], "description": "e.g. '2 files imported: 1440 new of 1500 rows'"},
-                "last_error": {"type": ["string", "null"], "description": "what the latest check found wrong; null: fine"},
+                "last_result": {"type": ["string", "null"],
+                                "description": "e.g. '2 files imported: 1440 new of 1500 rows'"},
+                "last_error": {"type": ["string", "null"],
+                               "description": "what the latest check found wrong; null: fine"},
                 "url": {"type": "string"},
             },
         },
@@ -43,8 +45,10 @@ def import_watch_paths() -> dict[str, Any]:
                         {
                             "type": "object",
                             "properties": {
-                                "watch_roots": {"type": "array", "items": {"type": "string"},
-                                                "description": "paths must lie under one of these; empty: none may be added"},
+                                "watch_roots": {
+                                    "type": "array", "items": {"type": "string"},
+                                    "description": "paths must lie under one of these; empty: none may be added",
+                                },
                                 "interval_min": {"type": "integer", "description": "how often they are checked"},
                                 "watches": {"type": "array", "items": watch},
                             },
@@ -65,7 +69,8 @@ def import_watch_paths() -> dict[str, Any]:
                                 "required": ["path"],
                                 "properties": {
                                     "path": {"type": "string", "description": "absolute", "maxLength": 1024},
-                                    "person": {"type": "integer", "description": "optional when the account manages one"},
+                                    "person": {"type": "integer",
+                                               "description": "optional when the account manages one"},
                                 },
                             }
                         }
@@ -84,7 +89,10 @@ def import_watch_paths() -> dict[str, Any]:
         },
         "/api/v1/import-watches/{watch_id}": {
             "parameters": [watch_id],
-            "get": {"summary": "One watched path", "responses": {"200": _json(watch, "Watched path"), **_errors(401, 404)}},
+            "get": {
+                "summary": "One watched path",
+                "responses": {"200": _json(watch, "Watched path"), **_errors(401, 404)},
+            },
             "delete": {
                 "summary": "Stop watching (what it imported stays; each import run can be undone)",
                 "responses": {"200": _json(watch, "No longer watched"), **_errors(401, 403, 404)},
