@@ -18,6 +18,7 @@ from tracker.config import Config
 from tracker.device_metrics import DeviceMetrics
 from tracker.devices import Devices
 from tracker.import_runs import ImportRuns
+from tracker.import_watches import ImportWatches
 from tracker.ingest import Ingest
 from tracker.interchange import Interchange
 from tracker.nights import NightStore
@@ -89,6 +90,11 @@ class Tracker:
     def import_runs(self) -> ImportRuns:
         """Count and undo what an import stored (stateless, so built on demand)."""
         return ImportRuns(self.sessionmaker, self.clock)
+
+    @property
+    def import_watches(self) -> ImportWatches:
+        """Paths people watch from the Data page, under `[import] watch_roots` as configured right now."""
+        return ImportWatches(self.sessionmaker, self.clock, self.config.imports.root_paths(self.config.base_dir))
 
 
 def build_tracker(cfg: Config, clock: Clock | None = None, *, require_schema: bool = True) -> Tracker:

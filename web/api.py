@@ -490,3 +490,6 @@ def pair_device() -> tuple[Response, int]:
 @docs_bp.get("/openapi.json")
 def openapi() -> Response:
     return jsonify(openapi_document(max_points=MAX_POINTS))
+
+
+from web import api_watches  # noqa: E402,F401  (its routes join this blueprint; it imports the helpers above)

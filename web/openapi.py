@@ -132,6 +132,8 @@ _REPORT = {"type": ["integer", "null"], "minimum": 0, "maximum": 10}
 
 
 def openapi_document(max_points: int) -> dict[str, Any]:
+    from web.openapi_watches import import_watch_paths, import_watch_schemas  # it uses this module's helpers
+
     session_input = {
         "type": "object",
         "additionalProperties": False,
@@ -214,6 +216,7 @@ def openapi_document(max_points: int) -> dict[str, Any]:
                 },
                 **_chart_schemas(),
                 **_device_schemas(),
+                **import_watch_schemas(),
                 "SessionInput": session_input,
                 "Session": session,
                 "Samples": {
@@ -244,6 +247,7 @@ def openapi_document(max_points: int) -> dict[str, Any]:
         },
         "paths": {
             **_new_paths(max_points),
+            **import_watch_paths(),
             "/api/v1/people": {
                 "get": {
                     "summary": "The people this account manages",
