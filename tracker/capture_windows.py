@@ -28,7 +28,7 @@ import sqlalchemy.orm as so
 from tracker.analysis import hrv
 from tracker.analysis.artifacts import gate_rr
 from tracker.config import CaptureConfig
-from tracker.queries import fetch_tuples
+from tracker.queries import fetch_matrix
 from tracker.sources import one_source_per_day, rank
 from tracker.storage.models import RRRow
 
@@ -134,16 +134,11 @@ def windows_rr(sessionmaker: so.sessionmaker[so.Session], person_id: int,
     """(t_ms, rr_ms) of the person's RR in each [start_ms, end_ms) of `windows`, in the order given, each
     from the one source `tracker.sources.RULE` picks for that window."""
     ranges = _merged(windows)
-    rows: list[tuple[Any, ...]] = []
     with sessionmaker() as db:
-        for first in range(0, len(ranges), BATCH_WINDOWS):
-            rows += fetch_tuples(db, _ranges_statement(person_id, ranges[first : first + BATCH_WINDOWS]))
-    if not rows:
-        return [_EMPTY for _ in windows]
-    t_col, rr_col, key_col = zip(*rows, strict=True)
-    t = np.fromiter(t_col, np.int64, len(rows))
-    rr = np.fromiter(rr_col, np.float64, len(rows))
-    key = np.fromiter(key_col, np.int64, len(rows))
+        parts = [fetch_matrix(db, _ranges_statement(person_id, ranges[first : first + BATCH_WINDOWS]), 3)
+                 for first in range(0, len(ranges), BATCH_WINDOWS)]  # fmt: skip
+    rows = np.concatenate(parts) if parts else np.empty((0, 3))
+    t, rr, key = rows[:, 0].astype(np.int64), rows[:, 1].copy(), rows[:, 2].astype(np.int64)
     order = np.lexsort((key, t))  # by time, then source (what `ORDER BY t_ms, device_key` would give)
     t, rr, key = t[order], rr[order], key[order]
     out = []
