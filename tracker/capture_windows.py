@@ -26,7 +26,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from tracker.analysis import hrv
-from tracker.analysis.artifacts import gate_rr
+from tracker.analysis.artifacts import artefact_masks, gate_rr, gate_with_mask
 from tracker.config import CaptureConfig
 from tracker.queries import fetch_matrix
 from tracker.sources import one_source_per_day, rank
@@ -71,11 +71,14 @@ def window_bounds(start_ms: int, end_ms: int, capture: CaptureConfig) -> tuple[t
     return pre, (post_start, post_start + round(capture.post_min * MINUTE_MS))
 
 
-def summarize_window(start_ms: int, end_ms: int, rr_ms: np.ndarray, capture: CaptureConfig) -> Window:
-    """The window's summary from the RR (ms) of its one source, in time order."""
+def summarize_window(start_ms: int, end_ms: int, rr_ms: np.ndarray, capture: CaptureConfig,
+                     valid: np.ndarray | None = None) -> Window:  # fmt: skip
+    """The window's summary from the RR (ms) of its one source, in time order (`valid`: its artefact mask,
+    when already computed)."""
     if len(rr_ms) < 2:
         return Window(start_ms, end_ms, len(rr_ms), None, None, None, 0.0 if len(rr_ms) == 0 else None, False)
-    gate = gate_rr(rr_ms, window_s=(end_ms - start_ms) / 1000)
+    window_s = (end_ms - start_ms) / 1000
+    gate = gate_rr(rr_ms, window_s=window_s) if valid is None else gate_with_mask(rr_ms, valid, window_s)
     valid = gate.valid
     ok = bool(gate.flagged_pct <= capture.max_artifact_pct and gate.coverage_pct >= capture.min_coverage_pct)
     return Window(
@@ -158,5 +161,7 @@ def session_windows(sessionmaker: so.sessionmaker[so.Session], capture: CaptureC
         raise ValueError("session_windows takes the sessions of one person")
     bounds = [b for s in sessions for b in window_bounds(s.start_ms, s.end_ms, capture)]
     beats = windows_rr(sessionmaker, person_ids.pop(), bounds)
-    summaries = [summarize_window(lo, hi, rr, capture) for (lo, hi), (_t, rr) in zip(bounds, beats, strict=True)]
+    masks = artefact_masks([rr for _t, rr in beats])  # the artefact gate of every window in one pass
+    summaries = [summarize_window(lo, hi, rr, capture, valid)
+                 for (lo, hi), (_t, rr), valid in zip(bounds, beats, masks, strict=True)]  # fmt: skip
     return [(summaries[2 * i], summaries[2 * i + 1]) for i in range(len(sessions))]

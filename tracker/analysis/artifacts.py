@@ -109,6 +109,39 @@ def artefact_mask(rr_ms: np.ndarray | Sequence[float]) -> np.ndarray:
     return in_range & ~off_median
 
 
+def artefact_masks(series: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """`artefact_mask` of each RR series, computed for all of them in one vectorised pass.
+
+    For the capture windows of a whole report (hundreds of short series): each series is reflect-padded on
+    its own, exactly as `local_median_ms` pads it, the padded series are laid end to end, and the 11-beat
+    rows centred on real beats are sorted together. Every row holds the same values as in the one-series
+    path, so the masks are identical, not merely close.
+    """
+    rrs = [as_rr_array(rr) for rr in series]
+    sizes = np.array([rr.size for rr in rrs], dtype=np.int64)
+    if not rrs or sizes.sum() == 0:
+        return [np.zeros(rr.size, dtype=bool) for rr in rrs]
+    half = MEDIAN_HALF_WIDTH_BEATS
+    padded, rows, offset = [], [], 0
+    for rr in rrs:
+        if rr.size:
+            in_range = in_range_mask(rr)
+            padded.append(np.pad(np.where(in_range, rr, np.nan), half, mode="reflect"))
+            rows.append(np.arange(offset, offset + rr.size))
+            offset += rr.size + 2 * half
+    windows = np.sort(sliding_window_view(np.concatenate(padded), 2 * half + 1)[np.concatenate(rows)], axis=1)
+    k = np.count_nonzero(~np.isnan(windows), axis=1)
+    index = np.arange(windows.shape[0])
+    lo = np.maximum((k - 1) // 2, 0)
+    hi = np.maximum(k // 2, 0)
+    med = np.where(k > 0, 0.5 * (windows[index, lo] + windows[index, hi]), np.nan)
+    rr_all = np.concatenate(rrs)
+    with np.errstate(invalid="ignore"):
+        off_median = np.abs(rr_all - med) > MEDIAN_THRESHOLD * med
+    valid = in_range_mask(rr_all) & ~off_median
+    return np.split(valid, np.cumsum(sizes)[:-1])
+
+
 def valid_pairs(valid: np.ndarray) -> np.ndarray:
     """Mask over the N-1 successive pairs: True where both beats ``i`` and ``i+1`` are valid."""
     return valid[:-1] & valid[1:]
@@ -121,11 +154,16 @@ def gate_rr(rr_ms: np.ndarray | Sequence[float], window_s: float | None = None) 
     clean beats' summed duration over ``window_s``, else over the summed duration of all finite beats.
     An empty series is reported with zero counts, coverage 0 % and ``quality_ok=False``.
     """
+    return gate_with_mask(rr_ms, artefact_mask(rr_ms), window_s)
+
+
+def gate_with_mask(rr_ms: np.ndarray | Sequence[float], valid: np.ndarray, window_s: float | None = None) -> GateResult:
+    """`gate_rr` from a mask already computed (e.g. by `artefact_masks` for many windows at once)."""
     rr = as_rr_array(rr_ms)
     if window_s is not None and not window_s > 0:
         raise ValueError(f"window_s must be positive, got {window_s!r}")
     n = int(rr.size)
-    valid = artefact_mask(rr)
+    valid = np.array(valid, dtype=bool)  # a copy: the result's mask is made read-only
     flagged = np.flatnonzero(~valid)
     n_flagged = int(flagged.size)
     flagged_pct = 100.0 * n_flagged / n if n else 0.0
