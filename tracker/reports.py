@@ -106,9 +106,9 @@ class Reports:
 
     # -- nights (stored summaries; tracker.nights) -----------------------------------------------------
 
-    def nights(self, person_id: int) -> tuple[Night, ...]:
-        """Every stored night, oldest first."""
-        return self._nights.nights(person_id)
+    def nights(self, person_id: int, first: dt.date | None = None, last: dt.date | None = None) -> tuple[Night, ...]:
+        """Stored nights labelled `first` … `last` (None: unbounded), oldest first."""
+        return self._nights.nights(person_id, first, last)
 
     def recent_nights(self, person_id: int, count: int = OVERVIEW_NIGHTS) -> tuple[Night, ...]:
         """The last `count` stored nights, oldest first."""

@@ -100,21 +100,6 @@ class SampleReader:
         chosen = one_source_per_day(rows) if per_day else [r[:-1] for r in rows]
         return [SleepSpan(s, e, Stage(stage)) for s, e, stage in chosen]
 
-    def last_sleep_end_ms(self, person_id: int) -> int | None:
-        """End of the person's latest sleep span: an index probe for the latest start, then a day of spans.
-
-        `max(end_ms)` over the person's rows would read every span of the history (end_ms is not indexed).
-        """
-        with self._db() as db:
-            last_start = db.scalar(sa.select(sa.func.max(SleepRow.start_ms)).where(SleepRow.person_id == person_id))
-            if last_start is None:
-                return None
-            return db.scalar(
-                sa.select(sa.func.max(SleepRow.end_ms)).where(
-                    SleepRow.person_id == person_id, SleepRow.start_ms >= int(last_start) - DAY_MS
-                )
-            )
-
     def nights_from_samples(self, person_id: int, tz: str) -> tuple[Night, ...]:
         """Every night recomputed from the whole history in one pass (the reference for the stored nights;
         reads every sample of the person, so no page uses it)."""

@@ -276,10 +276,11 @@ class Trials:
                  tz: str) -> dict[str, Any]:  # fmt: skip
         lag = t["primary_lag"]
         person_id = t["person_id"]
-        nights = {n.label: n for n in self._reports.nights(person_id)}
         values: dict[str, dict[int, dict[str, float]]] = {}  # outcome → week → allocated kind → value
         done = [(a, s) for a in allocs if a["session_id"] is not None
                 and (s := by_id.get(a["session_id"])) is not None and s.status == SessionStatus.DONE]  # fmt: skip
+        labels = [session_day(s.end_ms, tz) + dt.timedelta(days=lag) for _a, s in done]
+        nights = {n.label: n for n in self._reports.nights(person_id, min(labels), max(labels))} if labels else {}
         windows = self._reports.windows_of([s for _a, s in done])  # all in a bounded number of queries
         for (a, s), (pre, post) in zip(done, windows, strict=True):
             night = nights.get(session_day(s.end_ms, tz) + dt.timedelta(days=lag))
