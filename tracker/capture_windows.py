@@ -141,9 +141,15 @@ def windows_rr(sessionmaker: so.sessionmaker[so.Session], person_id: int,
         parts = [fetch_matrix(db, _ranges_statement(person_id, ranges[first : first + BATCH_WINDOWS]), 3)
                  for first in range(0, len(ranges), BATCH_WINDOWS)]  # fmt: skip
     rows = np.concatenate(parts) if parts else np.empty((0, 3))
-    t, rr, key = rows[:, 0].astype(np.int64), rows[:, 1].copy(), rows[:, 2].astype(np.int64)
-    order = np.lexsort((key, t))  # by time, then source (what `ORDER BY t_ms, device_key` would give)
-    t, rr, key = t[order], rr[order], key[order]
+    del parts
+    t, rr, key = rows[:, 0].astype(np.int64), np.ascontiguousarray(rows[:, 1]), rows[:, 2].astype(np.int64)
+    del rows
+    # By time, then source (what `ORDER BY t_ms, device_key` would give). Each branch reads its range in
+    # index order and the ranges are sorted, so this is usually sorted already: no sort, no copies then.
+    dt_ms = np.diff(t)
+    if (dt_ms < 0).any() or ((dt_ms == 0) & (np.diff(key) <= 0)).any():
+        order = np.lexsort((key, t))
+        t, rr, key = t[order], rr[order], key[order]
     out = []
     for lo_ms, hi_ms in windows:  # windows may overlap: each takes its own slice of the sorted beats
         lo, hi = np.searchsorted(t, (lo_ms, hi_ms), side="left")

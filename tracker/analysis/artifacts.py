@@ -109,24 +109,39 @@ def artefact_mask(rr_ms: np.ndarray | Sequence[float]) -> np.ndarray:
     return in_range & ~off_median
 
 
-def artefact_masks(series: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """`artefact_mask` of each RR series, computed for all of them in one vectorised pass.
+def artefact_masks(series: Sequence[np.ndarray], block_beats: int = 16_384) -> list[np.ndarray]:
+    """`artefact_mask` of each RR series, computed for many at a time in vectorised passes.
 
     For the capture windows of a whole report (hundreds of short series): each series is reflect-padded on
     its own, exactly as `local_median_ms` pads it, the padded series are laid end to end, and the 11-beat
-    rows centred on real beats are sorted together. Every row holds the same values as in the one-series
-    path, so the masks are identical, not merely close.
+    rows centred on real beats are sorted together, about `block_beats` beats per pass (an (n, 11) block
+    of floats is sorted in memory). Every row holds the same values as in the one-series path, so the
+    masks are identical, not merely close.
     """
     rrs = [as_rr_array(rr) for rr in series]
+    out: list[np.ndarray] = []
+    group: list[np.ndarray] = []
+    beats = 0
+    for rr in rrs:
+        if group and beats + rr.size > block_beats:
+            out += _masks_of_group(group)
+            group, beats = [], 0
+        group.append(rr)
+        beats += rr.size
+    if group:
+        out += _masks_of_group(group)
+    return out
+
+
+def _masks_of_group(rrs: list[np.ndarray]) -> list[np.ndarray]:
     sizes = np.array([rr.size for rr in rrs], dtype=np.int64)
-    if not rrs or sizes.sum() == 0:
-        return [np.zeros(rr.size, dtype=bool) for rr in rrs]
+    if sizes.sum() == 0:
+        return [np.zeros(0, dtype=bool) for _ in rrs]
     half = MEDIAN_HALF_WIDTH_BEATS
     padded, rows, offset = [], [], 0
     for rr in rrs:
         if rr.size:
-            in_range = in_range_mask(rr)
-            padded.append(np.pad(np.where(in_range, rr, np.nan), half, mode="reflect"))
+            padded.append(np.pad(np.where(in_range_mask(rr), rr, np.nan), half, mode="reflect"))
             rows.append(np.arange(offset, offset + rr.size))
             offset += rr.size + 2 * half
     windows = np.sort(sliding_window_view(np.concatenate(padded), 2 * half + 1)[np.concatenate(rows)], axis=1)

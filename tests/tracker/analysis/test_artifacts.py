@@ -207,4 +207,6 @@ def test_artefact_masks_of_many_series_equal_one_at_a_time() -> None:
     batched = artefact_masks(series)
     for rr, mask in zip(series, batched, strict=True):
         assert mask.dtype == bool and np.array_equal(mask, artefact_mask(rr))
+    for block in (1, 7, 50):  # passes of a few beats each: the same masks
+        assert all(np.array_equal(a, b) for a, b in zip(artefact_masks(series, block_beats=block), batched, strict=True))
     assert not batched[6][4] and not batched[8][17] and not batched[9][100] and batched[9][101]
