@@ -17,6 +17,7 @@ inside windows travel; it then applies the one-source rule per window exactly as
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -114,22 +115,26 @@ def _merged(windows: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _ranges_statement(person_id: int, ranges: Sequence[tuple[int, int]]) -> sa.TextClause:
-    """One UNION ALL of indexed range reads, a branch per range.
+@functools.lru_cache(maxsize=8)
+def _ranges_sql(n: int) -> str:
+    """One UNION ALL of `n` indexed range reads of a person's RR (parameters :p, :lo0, :hi0, …).
 
     Not `WHERE t_ms BETWEEN … OR t_ms BETWEEN …`: SQLite answers such an OR by scanning the person's whole
     index and testing every term on every row (all of the person's RR, overnight recordings included).
-    Textual SQL because compiling a 256-branch union through the expression language costs more than
-    reading it; the names come from the model.
+    Textual SQL (names from the model), built and compiled once per size: compiling a 256-branch union
+    through the expression language cost more than reading the beats.
     """
     table, c = RRRow.__table__, RRRow.__table__.c
     branch = (f"SELECT {c.t_ms.name}, {c.rr_ms.name}, {c.device_key.name} FROM {table.name} "  # noqa: S608
               f"WHERE {c.person_id.name} = :p AND {c.t_ms.name} >= :lo{{i}} AND {c.t_ms.name} < :hi{{i}}")  # fmt: skip
-    sql = " UNION ALL ".join(branch.format(i=i) for i in range(len(ranges)))
-    params: dict[str, int] = {"p": person_id}
+    return " UNION ALL ".join(branch.format(i=i) for i in range(n))
+
+
+def _ranges_values(person_id: int, ranges: Sequence[tuple[int, int]]) -> dict[str, int]:
+    values = {"p": person_id}
     for i, (lo, hi) in enumerate(ranges):
-        params[f"lo{i}"], params[f"hi{i}"] = lo, hi
-    return sa.text(sql).bindparams(**params)
+        values[f"lo{i}"], values[f"hi{i}"] = lo, hi
+    return values
 
 
 def windows_rr(sessionmaker: so.sessionmaker[so.Session], person_id: int,
@@ -138,8 +143,8 @@ def windows_rr(sessionmaker: so.sessionmaker[so.Session], person_id: int,
     from the one source `tracker.sources.RULE` picks for that window."""
     ranges = _merged(windows)
     with sessionmaker() as db:
-        parts = [fetch_matrix(db, _ranges_statement(person_id, ranges[first : first + BATCH_WINDOWS]), 3)
-                 for first in range(0, len(ranges), BATCH_WINDOWS)]  # fmt: skip
+        batches = [ranges[first : first + BATCH_WINDOWS] for first in range(0, len(ranges), BATCH_WINDOWS)]
+        parts = [fetch_matrix(db, _ranges_sql(len(b)), 3, _ranges_values(person_id, b)) for b in batches]
     rows = np.concatenate(parts) if parts else np.empty((0, 3))
     del parts
     t, rr, key = rows[:, 0].astype(np.int64), np.ascontiguousarray(rows[:, 1]), rows[:, 2].astype(np.int64)

@@ -8,8 +8,9 @@ a person id and do no access control.
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,18 +109,30 @@ def read_samples(
     return rows_to_arrays(rows)
 
 
-def _execute_raw(db: so.Session, stmt: sa.Executable) -> Any:
-    """A DBAPI cursor that has executed `stmt` (compiled by SQLAlchemy: same SQL on SQLite and PostgreSQL)."""
+@functools.lru_cache(maxsize=32)
+def _compiled_text(dialect: sa.Dialect, sql: str) -> tuple[str, tuple[str, ...]]:
+    """Textual SQL with :named parameters in the dialect's own parameter style, and their order."""
+    compiled = sa.text(sql).compile(dialect=dialect)
+    return str(compiled), tuple(compiled.positiontup or ())
+
+
+def _execute_raw(db: so.Session, stmt: sa.Executable | str, values: Mapping[str, Any] | None = None) -> Any:
+    """A DBAPI cursor that has executed `stmt` (compiled by SQLAlchemy: same SQL on SQLite and PostgreSQL).
+
+    `stmt` may be textual SQL with :named parameters (`values`): compiled once per dialect and text, so a
+    long statement sent again with other values costs nothing to prepare.
+    """
     conn = db.connection()
-    compiled = stmt.compile(dialect=conn.dialect)
-    params = compiled.construct_params()
-    if conn.dialect.paramstyle in ("qmark", "numeric"):
-        args: Any = tuple(params[name] for name in compiled.positiontup or ())
+    if isinstance(stmt, str):
+        text, order = _compiled_text(conn.dialect, stmt)
+        params: Mapping[str, Any] = values or {}
     else:
-        args = params
+        compiled = stmt.compile(dialect=conn.dialect)
+        text, order, params = str(compiled), tuple(compiled.positiontup or ()), compiled.construct_params()
+    args: Any = tuple(params[name] for name in order) if conn.dialect.paramstyle in ("qmark", "numeric") else params
     cursor = conn.connection.cursor()  # the pooled DBAPI connection of this session's transaction
     try:
-        cursor.execute(str(compiled), args)
+        cursor.execute(text, args)
     except BaseException:
         cursor.close()
         raise
@@ -129,14 +142,16 @@ def _execute_raw(db: so.Session, stmt: sa.Executable) -> Any:
 FETCH_CHUNK_ROWS = 8_192
 
 
-def fetch_matrix(db: so.Session, stmt: sa.Executable, ncols: int) -> np.ndarray:
+def fetch_matrix(db: so.Session, stmt: sa.Executable | str, ncols: int,
+                 values: Mapping[str, Any] | None = None) -> np.ndarray:  # fmt: skip
     """All rows of `stmt` (numeric columns, no NULLs) as one float64 array of shape (rows, ncols).
 
     Rows are turned into numbers a chunk at a time, so each chunk's tuples die young: holding 100,000 row
     tuples at once (`fetch_tuples`) made the garbage collector's full passes cost more than the query.
-    Integers up to 2^53 (epoch milliseconds) are exact in float64.
+    Integers up to 2^53 (epoch milliseconds) are exact in float64. `stmt`: a statement, or textual SQL
+    with :named parameters given in `values` (see `_execute_raw`).
     """
-    cursor = _execute_raw(db, stmt)
+    cursor = _execute_raw(db, stmt, values)
     parts = []
     try:
         while rows := cursor.fetchmany(FETCH_CHUNK_ROWS):

@@ -62,7 +62,7 @@ def test_windows_rr_matches_per_window_queries_in_few_statements(tracker: Tracke
     windows.append((windows[0][0] - 1, windows[0][1] + 1))  # an overlapping window
     queries = []
     real = cw.fetch_matrix
-    monkeypatch.setattr(cw, "fetch_matrix", lambda db, stmt, n: queries.append(stmt) or real(db, stmt, n))
+    monkeypatch.setattr(cw, "fetch_matrix", lambda db, stmt, n, v: queries.append(stmt) or real(db, stmt, n, v))
     monkeypatch.setattr(cw, "BATCH_WINDOWS", 8)
     got = windows_rr(tracker.sessionmaker, person.id, windows[::-1])
     assert len(queries) == 3  # 18 disjoint ranges in batches of 8, not one query per window
