@@ -350,7 +350,7 @@ def captures() -> Response:
 
 @bp.get("/report")
 def report() -> Response:
-    """The evidence report (tracker.analysis.report.Report.to_dict), cached per person for up to 60 s."""
+    """The evidence report (tracker.analysis.report.Report.to_dict), cached per person until its data change."""
     person = _person(request.args.get("person"))
     assert person is not None
     return jsonify(services().reports.evidence(person.id).report.to_dict())
