@@ -135,25 +135,37 @@ def artefact_masks(series: Sequence[np.ndarray], block_beats: int = 16_384) -> l
 
 def _masks_of_group(rrs: list[np.ndarray]) -> list[np.ndarray]:
     sizes = np.array([rr.size for rr in rrs], dtype=np.int64)
-    if sizes.sum() == 0:
+    total = int(sizes.sum())
+    if total == 0:
         return [np.zeros(0, dtype=bool) for _ in rrs]
     half = MEDIAN_HALF_WIDTH_BEATS
-    padded, rows, offset = [], [], 0
-    for rr in rrs:
-        if rr.size:
-            padded.append(np.pad(np.where(in_range_mask(rr), rr, np.nan), half, mode="reflect"))
-            rows.append(np.arange(offset, offset + rr.size))
-            offset += rr.size + 2 * half
-    windows = np.sort(sliding_window_view(np.concatenate(padded), 2 * half + 1)[np.concatenate(rows)], axis=1)
+    rr_all = np.concatenate(rrs)
+    in_range = in_range_mask(rr_all)
+    masked = np.where(in_range, rr_all, np.nan)
+    # Each series reflect-padded by `half` on its own (numpy's "reflect": d c b | a b c d | c b a, repeated
+    # with period 2(n − 1) when the series is shorter than the padding), as one gather over all of them.
+    present = sizes[sizes > 0]
+    starts = np.cumsum(present) - present  # of each series in rr_all
+    width = present + 2 * half
+    series_of = np.repeat(np.arange(present.size), width)
+    local = np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width, width) - half
+    n = present[series_of]
+    period = np.maximum(2 * (n - 1), 1)
+    m = np.mod(local, period)
+    local = np.where(m >= n, period - m, m)
+    local = np.where(n == 1, 0, local)
+    padded = masked[starts[series_of] + local]
+    # the row of beat i of a series starts at its own position in the padded series
+    rows = np.repeat(np.cumsum(width) - width, present) + (np.arange(total) - np.repeat(starts, present))
+    windows = np.sort(sliding_window_view(padded, 2 * half + 1)[rows], axis=1)
     k = np.count_nonzero(~np.isnan(windows), axis=1)
     index = np.arange(windows.shape[0])
     lo = np.maximum((k - 1) // 2, 0)
     hi = np.maximum(k // 2, 0)
     med = np.where(k > 0, 0.5 * (windows[index, lo] + windows[index, hi]), np.nan)
-    rr_all = np.concatenate(rrs)
     with np.errstate(invalid="ignore"):
         off_median = np.abs(rr_all - med) > MEDIAN_THRESHOLD * med
-    valid = in_range_mask(rr_all) & ~off_median
+    valid = in_range & ~off_median
     return np.split(valid, np.cumsum(sizes)[:-1])
 
 
