@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 from typing import Any
 
 import numpy as np
@@ -82,11 +83,13 @@ class Reports:
         self._samples = SampleReader(sessionmaker)
         self._evidence_cache = EvidenceCache()
         self._session_changes: dict[int, int] = {}  # person → session changes seen by the listener
+        self._changes_lock = threading.Lock()
         sessions.listeners.append(self._on_session_change)
 
     def _on_session_change(self, info: SessionInfo, what: str) -> None:
         # Edits in the same millisecond leave `updated_ms` unchanged: count them here as well.
-        self._session_changes[info.person_id] = self._session_changes.get(info.person_id, 0) + 1
+        with self._changes_lock:
+            self._session_changes[info.person_id] = self._session_changes.get(info.person_id, 0) + 1
 
     # -- samples (bounded ranges; tracker.samples) ----------------------------------------------------
 
