@@ -22,7 +22,7 @@ change with every input of the report:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -44,7 +44,29 @@ def _scalar(stmt: sa.Select[Any]) -> sa.ScalarSelect[Any]:
     return stmt.scalar_subquery()
 
 
-def evidence_versions(db: so.Session, person_id: int, now_ms: int) -> tuple[Any, ...]:
+class EvidenceVersions(NamedTuple):
+    sessions: int
+    session_max_id: int | None
+    session_max_updated_ms: int | None
+    session_sum_updated_ms: Any
+    nights: int
+    nights_computed_ms: int | None
+    night_marks_pending: int
+    runs: int
+    run_max_id: int | None
+    run_max_ended_ms: int | None
+    runs_undone: int
+    endpoints: int
+    endpoint_max_id: int | None
+    trial_id: int | None
+    trial_status: str | None
+    trial_deviations: int
+    trial_started_slots: int  # trial sessions whose (last seen) start is before now
+    trial_future_slots: int  # … after now
+    trial_missed: int  # trial sessions still planned after their end
+
+
+def evidence_versions(db: so.Session, person_id: int, now_ms: int) -> EvidenceVersions:
     """The database half of the evidence key (see the module docstring); one statement."""
     s, n, r, e = MassageSession, NightSummary, Run, PrimaryEndpointChange
     mine_s, mine_n, mine_r = s.person_id == person_id, n.person_id == person_id, r.person_id == person_id
@@ -78,4 +100,4 @@ def evidence_versions(db: so.Session, person_id: int, now_ms: int) -> tuple[Any,
             .where(a.trial_id == trial_id, s.status == str(SessionStatus.PLANNED), s.end_ms < now_ms)
         ),
     )
-    return tuple(db.execute(stmt).one())
+    return EvidenceVersions(*db.execute(stmt).one())

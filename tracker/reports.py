@@ -161,9 +161,8 @@ class Reports:
             # the report's own write out of the key it is stored under.
             endpoints.record(db, person_id, a.primary_metric, a.primary_lag, now_ms)
             versions = data_versions.evidence_versions(db, person_id, now_ms)
-        nights_stored = versions[4]
         # Without nights the report's period is today's date (analysis.report): then the day counts too.
-        today = None if nights_stored else dt.datetime.fromtimestamp(now_ms / 1000, dt.timezone.utc).date()
+        today = None if versions.nights else dt.datetime.fromtimestamp(now_ms / 1000, dt.timezone.utc).date()
         return (versions, self._nights.generation(person_id), self._session_changes.get(person_id, 0),
                 person.name, person.tz, self._cfg.analysis, self._cfg.capture, today)  # fmt: skip
 
