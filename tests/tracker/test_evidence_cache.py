@@ -186,3 +186,13 @@ def test_the_cache_keeps_the_most_recently_used_people() -> None:
     cache.put(3, "k3", c)  # type: ignore[arg-type]
     assert len(cache) == 2 and cache.get(2, "k2") is None and cache.get(1, "k1") is a and cache.get(3, "k3") is c
     assert cache.get(1, "other key") is None
+
+
+def test_without_nights_the_date_is_part_of_the_key(tracker: Tracker, clock) -> None:  # type: ignore[no-untyped-def]
+    pid = tracker.people.add("Dee", "UTC").id  # nothing recorded: the report's period is today's date
+    first = tracker.reports.evidence(pid)
+    clock.advance(s=3600)
+    assert tracker.reports.evidence(pid).cached
+    clock.advance(s=86_400)
+    later = tracker.reports.evidence(pid)
+    assert not later.cached and later.report.period_start > first.report.period_start
