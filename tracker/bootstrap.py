@@ -57,10 +57,10 @@ class Tracker:
         """Built on first use: the analysis imports scipy, which commands such as `tracker import` never need."""
         with self._reports_lock:
             if self._reports is None:
-                from tracker.night_reports import StoredNightsReports
+                from tracker.reports import Reports
 
-                self._reports = StoredNightsReports(self.sessionmaker, self.people, self.sessions, self.config,
-                                                    self.clock, devices=self.devices, night_store=self.nights)  # fmt: skip
+                self._reports = Reports(self.sessionmaker, self.people, self.sessions, self.config, self.clock,
+                                        devices=self.devices, night_store=self.nights)  # fmt: skip
             return self._reports
 
     @property

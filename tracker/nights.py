@@ -30,6 +30,7 @@ import sqlalchemy.orm as so
 from tracker.analysis.sleep import Night
 from tracker.clock import Clock
 from tracker.night_compute import affected_labels, all_labels, compute_nights, runs_of
+from tracker.queries import fetch_tuples
 from tracker.storage.models import NightDirty, NightSummary, Person
 
 NIGHT_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Night) if f.name != "label")
@@ -97,8 +98,20 @@ def write_nights(db: so.Session, person_id: int, labels: Sequence[dt.date], nigh
         db.execute(sa.insert(NightSummary), rows)
 
 
+def stamp_ms(db: so.Session, person_id: int, now_ms: int) -> int:
+    """`computed_ms` for the person's next write: now, but always after the latest stored one.
+
+    Strictly increasing per person, so the latest `computed_ms` moves with every recomputation even when
+    two fall in one millisecond (or a test's clock stands still): the evidence cache reads it as the
+    nights' version (tracker.data_versions).
+    """
+    latest = db.scalar(sa.select(sa.func.max(NightSummary.computed_ms)).where(NightSummary.person_id == person_id))
+    return now_ms if latest is None else max(now_ms, int(latest) + 1)
+
+
 def rebuild_person(db: so.Session, person_id: int, tz: str, now_ms: int) -> int:
     """Recompute every night of one person inside `db`'s transaction; return the number stored."""
+    now_ms = stamp_ms(db, person_id, now_ms)
     pending = db.scalars(sa.select(NightDirty.id).where(NightDirty.person_id == person_id)).all()
     db.execute(sa.delete(NightSummary).where(NightSummary.person_id == person_id))
     stored = 0
@@ -119,6 +132,15 @@ class NightStore:
         self._clock = clock
         self._locks: dict[int, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._generations: dict[int, int] = {}  # person → marks consumed / rebuilds in this process
+
+    def generation(self, person_id: int) -> int:
+        """How many times this process consumed the person's marks or rebuilt their nights (a version)."""
+        return self._generations.get(person_id, 0)
+
+    def _bump(self, person_id: int) -> None:
+        with self._locks_guard:
+            self._generations[person_id] = self._generations.get(person_id, 0) + 1
 
     def _lock(self, person_id: int) -> threading.Lock:
         # One refresh per person at a time in this process; two processes at once would only compute the
@@ -151,9 +173,11 @@ class NightStore:
             for _id, start_ms, end_ms in marks:
                 labels.update(affected_labels(int(start_ms), int(end_ms), tz))
             nights = compute_nights(db, person_id, tz, labels)
-            write_nights(db, person_id, sorted(labels), nights, self._clock.now_ms())
+            write_nights(db, person_id, sorted(labels), nights, stamp_ms(db, person_id, self._clock.now_ms()))
             db.execute(sa.delete(NightDirty).where(NightDirty.id.in_([m[0] for m in marks])))
-            return len(labels)
+        # After the commit: a reader that sees the new generation also sees the new rows.
+        self._bump(person_id)
+        return len(labels)
 
     def refresh_all(self) -> int:
         return sum(self.refresh(pid) for pid in self.pending_people())
@@ -164,7 +188,9 @@ class NightStore:
             tz = db.scalar(sa.select(Person.tz).where(Person.id == person_id))
             if tz is None:
                 return 0
-            return rebuild_person(db, person_id, tz, self._clock.now_ms())
+            stored = rebuild_person(db, person_id, tz, self._clock.now_ms())
+        self._bump(person_id)
+        return stored
 
     def nights(self, person_id: int, first: dt.date | None = None, last: dt.date | None = None) -> tuple[Night, ...]:
         """Stored nights with labels in [first, last] (None: unbounded), oldest first; one query."""
@@ -190,11 +216,22 @@ class NightStore:
             return tuple(_to_night(r) for r in reversed(db.execute(stmt).all()))
 
     def arrays(self, person_id: int, first: dt.date | None = None, last: dt.date | None = None) -> NightArrays:
-        """Stored nights of a period as arrays (what the Evidence analysis reads); one query."""
-        nights = self.nights(person_id, first, last)
+        """Stored nights of a period as arrays (what the Evidence analysis reads); one query.
+
+        Straight from the cursor's tuples into columns: no Night objects for a history of thousands of nights.
+        """
+        self.refresh(person_id)
+        stmt = sa.select(*_columns()).where(NightSummary.person_id == person_id)
+        if first is not None:
+            stmt = stmt.where(NightSummary.night >= first)
+        if last is not None:
+            stmt = stmt.where(NightSummary.night <= last)
+        with self._db() as db:
+            rows = fetch_tuples(db, stmt.order_by(NightSummary.night))
+        columns = list(zip(*rows, strict=True)) if rows else [()] * (1 + len(NIGHT_FIELDS))
+        labels = tuple(d if isinstance(d, dt.date) else dt.date.fromisoformat(d) for d in columns[0])
         metrics = {
-            k: np.fromiter((math.nan if getattr(n, k) is None else float(getattr(n, k)) for n in nights),
-                           dtype=np.float64, count=len(nights))  # fmt: skip
-            for k in NIGHT_FIELDS
+            k: np.fromiter((math.nan if v is None else float(v) for v in col), dtype=np.float64, count=len(rows))
+            for k, col in zip(NIGHT_FIELDS, columns[1:], strict=True)
         }
-        return NightArrays(labels=tuple(n.label for n in nights), metrics=metrics)
+        return NightArrays(labels=labels, metrics=metrics)

@@ -276,17 +276,17 @@ class Trials:
                  tz: str) -> dict[str, Any]:  # fmt: skip
         lag = t["primary_lag"]
         person_id = t["person_id"]
-        nights = {n.label: n for n in self._reports.nights(person_id)}
         values: dict[str, dict[int, dict[str, float]]] = {}  # outcome → week → allocated kind → value
-        for a in allocs:
-            s = by_id.get(a["session_id"]) if a["session_id"] is not None else None
-            if s is None or s.status != SessionStatus.DONE:
-                continue
+        done = [(a, s) for a in allocs if a["session_id"] is not None
+                and (s := by_id.get(a["session_id"])) is not None and s.status == SessionStatus.DONE]  # fmt: skip
+        labels = [session_day(s.end_ms, tz) + dt.timedelta(days=lag) for _a, s in done]
+        nights = {n.label: n for n in self._reports.nights(person_id, min(labels), max(labels))} if labels else {}
+        windows = self._reports.windows_of([s for _a, s in done])  # all in a bounded number of queries
+        for (a, s), (pre, post) in zip(done, windows, strict=True):
             night = nights.get(session_day(s.end_ms, tz) + dt.timedelta(days=lag))
             for metric in NIGHT_METRICS:
                 v = getattr(night, metric, None) if night is not None else None
                 values.setdefault(metric, {}).setdefault(a["week"], {})[a["kind"]] = _f(v)
-            pre, post = self._reports.windows(s)
             both = pre.quality_ok and post.quality_ok
             for name, getter in (("hr_bpm", lambda w: w.hr_bpm), ("ln_rmssd", lambda w: w.ln_rmssd)):
                 v = getter(post) - getter(pre) if both and getter(post) is not None and getter(pre) is not None else None

@@ -316,7 +316,7 @@ def nights() -> Response:
     assert person is not None
     last = _int_arg("last", 1, MAX_NIGHTS)
     reports = services().reports
-    found = reports.recent_nights(person.id, last) if last else reports.nights(person.id)[-MAX_NIGHTS:]
+    found = reports.recent_nights(person.id, last or MAX_NIGHTS)  # the newest stored nights only
     from tracker.reports import NIGHT_COLUMNS  # here, not at import: an idle server keeps scipy.stats unloaded
     x = [_midnight_ms(n.label, person.tz) for n in found]
     series = [
@@ -373,7 +373,7 @@ def device_metrics() -> Response:
 
 @bp.get("/report")
 def report() -> Response:
-    """The evidence report (tracker.analysis.report.Report.to_dict), cached per person for up to 60 s."""
+    """The evidence report (tracker.analysis.report.Report.to_dict), cached per person until its data change."""
     person = _person(request.args.get("person"))
     assert person is not None
     return jsonify(services().reports.evidence(person.id).report.to_dict())

@@ -598,7 +598,7 @@ def _new_paths(max_points: int) -> dict[str, Any]:
         },
         "/api/v1/report": {
             "get": {
-                "summary": "The evidence report on the claims (cached per person for up to 60 s)",
+                "summary": "The evidence report on the claims (cached per person until any of its data changes)",
                 "parameters": [_PERSON],
                 "responses": {"200": _json(report, "The report"), **_errors(400, 401, 404)},
             }

@@ -16,7 +16,7 @@ from tracker.ingest import Ingest, Provenance
 from tracker.model import Source
 from tracker.night_compute import all_labels, compute_nights
 from tracker.nights import touch
-from tracker.reports import Reports
+from tracker.samples import SampleReader
 from tracker.storage.models import HeartRateRow, NightDirty, NightSummary, RRRow, SleepRow
 
 
@@ -59,7 +59,7 @@ def test_import_stores_nights_that_equal_the_raw_computation(tracker: Tracker) -
     _assert_equal(stored, _recomputed(tracker, person.id))
     assert all(n.resting_hr_bpm is not None and n.ln_rmssd_night is not None for n in stored)
     # The old whole-history path (every sample of the person in one array) agrees on every metric.
-    old = Reports.nights(tracker.reports, person.id)
+    old = SampleReader(tracker.sessionmaker).nights_from_samples(person.id, person.tz)
     assert [n.label for n in old] == [n.label for n in stored]
     for a, b in zip(stored, old, strict=True):
         assert dataclasses.replace(a, ln_rmssd_night=None) == dataclasses.replace(b, ln_rmssd_night=None)

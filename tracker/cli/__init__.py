@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -98,7 +99,22 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+# One BLAS thread per process unless the user chose otherwise. The analysis multiplies and decomposes small
+# matrices (hundreds to thousands of rows, tens of columns), where OpenBLAS's worker threads cost far more
+# than they save: on a 2-core machine an SVD of 730 × 16 took 2.2 ms of CPU with the thread pool and 0.22 ms
+# without, and the whole Evidence analysis of two years 1.1 s instead of 0.25 s. A server answers requests
+# on its own threads anyway. Read by the BLAS library when numpy is first imported, so set before that.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def limit_blas_threads() -> None:
+    """Default the BLAS libraries to one thread (no effect once numpy is imported, or where the user set it)."""
+    for name in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    limit_blas_threads()
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)

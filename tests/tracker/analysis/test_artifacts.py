@@ -192,3 +192,36 @@ def test_rejects_two_dimensional_input() -> None:
 def test_rejects_non_positive_window() -> None:
     with pytest.raises(ValueError):
         gate_rr(np.full(10, 900.0), window_s=0.0)
+
+
+def test_artefact_masks_of_many_series_equal_one_at_a_time() -> None:
+    """The batched gate (every capture window of a report at once) gives exactly the per-series masks,
+    edges, short series, out-of-range beats and empty series included."""
+    from tracker.analysis.artifacts import artefact_mask, artefact_masks
+
+    rng = np.random.default_rng(11)
+    series = [rng.normal(900, 60, size=n) for n in (0, 1, 2, 3, 5, 6, 11, 12, 40, 300, 4, 7, 0, 2)]
+    series[6][4] = 6000.0  # a dropout: out of range, not part of its neighbours' median
+    series[8][[0, 17, 39]] = [1500.0, 250.0, np.nan]
+    series[9][100] = 1600.0  # an ectopic-like long beat: flagged against the local median
+    batched = artefact_masks(series)
+    for rr, mask in zip(series, batched, strict=True):
+        assert mask.dtype == bool and np.array_equal(mask, artefact_mask(rr))
+    for block in (1, 7, 50):  # passes of a few beats each: the same masks
+        assert all(np.array_equal(a, b) for a, b in zip(artefact_masks(series, block_beats=block), batched, strict=True))
+    assert not batched[6][4] and not batched[8][17] and not batched[9][100] and batched[9][101]
+
+
+def test_artefact_masks_of_short_series_with_outliers_equal_one_at_a_time() -> None:
+    """Series shorter than the 5-beat padding (reflected more than once) and outliers at their edges."""
+    from tracker.analysis.artifacts import artefact_mask, artefact_masks
+
+    rng = np.random.default_rng(23)
+    series = []
+    for _ in range(300):
+        rr = rng.normal(900, 40, size=int(rng.integers(1, 9)))
+        rr[rng.random(rr.size) < 0.25] *= rng.choice([0.6, 1.5, 3.0])  # long, short and out-of-range beats
+        series.append(rr)
+    batched = artefact_masks(series, block_beats=64)
+    assert all(np.array_equal(a, artefact_mask(rr)) for a, rr in zip(batched, series, strict=True))
+    assert sum(int((~m).sum()) for m, rr in zip(batched, series, strict=True) if rr.size < 6) > 20

@@ -214,3 +214,23 @@ def test_spearman_permutation() -> None:
     assert r.rho == pytest.approx(1.0)
     assert r.p < 0.001
     assert spearman_permutation(np.ones(12), x, seed=0).rho is None
+
+
+def test_label_permutation_blocks_draw_the_same_relabellings_as_one_call() -> None:
+    """The blocked random relabellings give exactly the p of the single (n_random × n) draw they replaced."""
+    import math
+
+    import tracker.analysis.effects as effects
+
+    rng = np.random.default_rng(5)
+    for na, nb, shift in ((160, 40, 0.0), (30, 25, 0.4), (12, 9, 1.0)):
+        a, b = rng.normal(shift, 1, na), rng.normal(0, 1, nb)
+        pooled = np.concatenate([a, b])
+        n_random = 10_000
+        perm = np.random.default_rng(17).permuted(np.broadcast_to(np.arange(na + nb), (n_random, na + nb)), axis=1)
+        sa = pooled[perm[:, :na]].sum(axis=1)
+        diffs = np.abs(sa / na - (pooled.sum() - sa) / nb)
+        obs = abs(a.mean() - b.mean())
+        one_call = (1.0 + np.count_nonzero(diffs >= obs - 1e-9 * obs)) / (1.0 + n_random)
+        assert math.comb(na + nb, na) > effects.EXACT_RELABEL_MAX  # the random branch
+        assert effects.label_permutation_p(a, b, seed=17) == one_call
