@@ -272,6 +272,39 @@ class NightDirty(Base):
     end_ms: so.Mapped[int] = so.mapped_column(Ms)  # inclusive: the last changed time
 
 
+class WindowSummary(Base):
+    """A capture window's summary computed from the RR stored inside it (tracker.window_store).
+
+    Keyed by the window's exact bounds, so a session edit or a changed capture plan simply misses. Holds
+    only what does not depend on settings that can change: [capture]'s quality thresholds decide `ok` when
+    it is read, so `flagged_pct` and `coverage_pct` are kept unrounded. Derived data: deleted in the
+    transaction of every write or deletion of samples that overlaps the window (tracker.nights.touch).
+    """
+
+    __tablename__ = "window_summary"
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    start_ms: so.Mapped[int] = so.mapped_column(Ms, primary_key=True)
+    end_ms: so.Mapped[int] = so.mapped_column(Ms, primary_key=True)  # exclusive
+    beats: so.Mapped[int] = so.mapped_column(sa.Integer)  # of the one source chosen in the window
+    hr_bpm: so.Mapped[float | None] = so.mapped_column(sa.Double)
+    ln_rmssd: so.Mapped[float | None] = so.mapped_column(sa.Double)
+    flagged_pct: so.Mapped[float | None] = so.mapped_column(sa.Double)  # NULL: fewer than 2 beats
+    coverage_pct: so.Mapped[float | None] = so.mapped_column(sa.Double)
+    computed_ms: so.Mapped[int] = so.mapped_column(Ms)
+
+
+class SampleEpoch(Base):
+    """A per-person counter moved by every write or deletion of samples (tracker.window_store).
+
+    A report that computed window summaries stores them only if the counter has not moved since it began
+    reading the beats; updating this row also makes it wait for a writer still in flight.
+    """
+
+    __tablename__ = "sample_epoch"
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    epoch: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+
+
 class ServiceLock(Base):
     """A lease that keeps a second `tracker run` (scheduler + collector) off the same database."""
 
