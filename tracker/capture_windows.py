@@ -32,6 +32,7 @@ from tracker.config import CaptureConfig
 from tracker.queries import fetch_matrix
 from tracker.sources import one_source_per_day, rank
 from tracker.storage.models import RRRow
+from tracker.window_store import WindowStats, cached_stats
 
 if TYPE_CHECKING:
     from tracker.analysis.report import WindowSummary
@@ -72,20 +73,31 @@ def window_bounds(start_ms: int, end_ms: int, capture: CaptureConfig) -> tuple[t
     return pre, (post_start, post_start + round(capture.post_min * MINUTE_MS))
 
 
+def to_window(stats: WindowStats, start_ms: int, end_ms: int, capture: CaptureConfig) -> Window:
+    """The window's summary under [capture]'s quality thresholds (rounded for display, as always shown)."""
+    if stats.flagged_pct is None or stats.coverage_pct is None:
+        return Window(start_ms, end_ms, stats.beats, None, None, None, stats.coverage_pct, False)
+    ok = bool(stats.flagged_pct <= capture.max_artifact_pct and stats.coverage_pct >= capture.min_coverage_pct)
+    return Window(start_ms, end_ms, stats.beats, stats.hr_bpm, stats.ln_rmssd, round(stats.flagged_pct, 2),
+                  round(stats.coverage_pct, 1), ok)  # fmt: skip
+
+
+def window_stats(start_ms: int, end_ms: int, rr_ms: np.ndarray, valid: np.ndarray | None = None) -> WindowStats:
+    """The window's raw summary from the RR (ms) of its one source, in time order (`valid`: its artefact
+    mask, when already computed)."""
+    if len(rr_ms) < 2:
+        return WindowStats(len(rr_ms), None, None, None, 0.0 if len(rr_ms) == 0 else None)
+    window_s = (end_ms - start_ms) / 1000
+    gate = gate_rr(rr_ms, window_s=window_s) if valid is None else gate_with_mask(rr_ms, valid, window_s)
+    return WindowStats(len(rr_ms), hrv.mean_hr_bpm(rr_ms, gate.valid), hrv.ln_rmssd(rr_ms, gate.valid),
+                       float(gate.flagged_pct), float(gate.coverage_pct))  # fmt: skip
+
+
 def summarize_window(start_ms: int, end_ms: int, rr_ms: np.ndarray, capture: CaptureConfig,
                      valid: np.ndarray | None = None) -> Window:  # fmt: skip
     """The window's summary from the RR (ms) of its one source, in time order (`valid`: its artefact mask,
     when already computed)."""
-    if len(rr_ms) < 2:
-        return Window(start_ms, end_ms, len(rr_ms), None, None, None, 0.0 if len(rr_ms) == 0 else None, False)
-    window_s = (end_ms - start_ms) / 1000
-    gate = gate_rr(rr_ms, window_s=window_s) if valid is None else gate_with_mask(rr_ms, valid, window_s)
-    valid = gate.valid
-    ok = bool(gate.flagged_pct <= capture.max_artifact_pct and gate.coverage_pct >= capture.min_coverage_pct)
-    return Window(
-        start_ms, end_ms, len(rr_ms), hrv.mean_hr_bpm(rr_ms, valid), hrv.ln_rmssd(rr_ms, valid),
-        round(gate.flagged_pct, 2), round(gate.coverage_pct, 1), ok,
-    )  # fmt: skip
+    return to_window(window_stats(start_ms, end_ms, rr_ms, valid), start_ms, end_ms, capture)
 
 
 def _one_source(t: np.ndarray, rr: np.ndarray, key: np.ndarray, span_ms: int) -> tuple[np.ndarray, np.ndarray]:
@@ -162,17 +174,29 @@ def windows_rr(sessionmaker: so.sessionmaker[so.Session], person_id: int,
     return out
 
 
+def compute_stats(sessionmaker: so.sessionmaker[so.Session], person_id: int,
+                  bounds: Sequence[tuple[int, int]]) -> list[WindowStats]:  # fmt: skip
+    """The raw summary of each of the person's windows from the stored RR, in a bounded number of queries."""
+    beats = windows_rr(sessionmaker, person_id, bounds)
+    masks = artefact_masks([rr for _t, rr in beats])  # the artefact gate of every window in one pass
+    return [window_stats(lo, hi, rr, valid) for (lo, hi), (_t, rr), valid in zip(bounds, beats, masks, strict=True)]
+
+
 def session_windows(sessionmaker: so.sessionmaker[so.Session], capture: CaptureConfig,
-                    sessions: Sequence[SessionInfo]) -> list[tuple[Window, Window]]:  # fmt: skip
-    """(pre, post) windows of each session, all of one person's, in a bounded number of queries."""
+                    sessions: Sequence[SessionInfo], now_ms: int | None = None) -> list[tuple[Window, Window]]:  # fmt: skip
+    """(pre, post) windows of each session, all of one person's, in a bounded number of queries.
+
+    Summaries stored by tracker.window_store are read for all windows in one query; only the missing ones
+    are computed from the RR (and stored, stamped `now_ms`, default the system clock).
+    """
     if not sessions:
         return []
     person_ids = {s.person_id for s in sessions}
     if len(person_ids) != 1:
         raise ValueError("session_windows takes the sessions of one person")
     bounds = [b for s in sessions for b in window_bounds(s.start_ms, s.end_ms, capture)]
-    beats = windows_rr(sessionmaker, person_ids.pop(), bounds)
-    masks = artefact_masks([rr for _t, rr in beats])  # the artefact gate of every window in one pass
-    summaries = [summarize_window(lo, hi, rr, capture, valid)
-                 for (lo, hi), (_t, rr), valid in zip(bounds, beats, masks, strict=True)]  # fmt: skip
+    person_id = person_ids.pop()
+    stats = cached_stats(sessionmaker, person_id, bounds, lambda missing: compute_stats(sessionmaker, person_id, missing),
+                         now_ms)  # fmt: skip
+    summaries = [to_window(st, lo, hi, capture) for (lo, hi), st in zip(bounds, stats, strict=True)]
     return [(summaries[2 * i], summaries[2 * i + 1]) for i in range(len(sessions))]

@@ -27,6 +27,7 @@ import numpy as np
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from tracker import window_store
 from tracker.analysis.sleep import Night
 from tracker.clock import Clock
 from tracker.night_compute import affected_labels, all_labels, compute_nights, runs_of
@@ -38,8 +39,12 @@ _SAMPLE_TABLES = {"heart_rate": 0, "rr_interval": 0, "sleep_stage": 1}  # table 
 
 
 def touch(db: so.Session, person_id: int, start_ms: int, end_ms: int) -> None:
-    """Record that the person's samples in [start_ms, end_ms] changed (call it in the changing transaction)."""
+    """Record that the person's samples in [start_ms, end_ms] changed (call it in the changing transaction).
+
+    Also drops the stored capture-window summaries overlapping the range (tracker.window_store): every
+    writer of samples already calls this, so no writer can forget either."""
     db.execute(sa.insert(NightDirty).values(person_id=person_id, start_ms=int(start_ms), end_ms=int(end_ms)))
+    window_store.invalidate(db, person_id, start_ms, end_ms)
 
 
 def mark_written(db: so.Session, person_id: int, table: str, rows: Sequence[Sequence[Any]],

@@ -128,11 +128,11 @@ class Reports:
 
     def windows(self, session: SessionInfo) -> tuple[Window, Window]:
         """The pre and post windows of the capture plan, from whatever RR is stored in them."""
-        return session_windows(self._db, self._cfg.capture, [session])[0]
+        return session_windows(self._db, self._cfg.capture, [session], self._clock.now_ms())[0]
 
     def windows_of(self, sessions: list[SessionInfo]) -> list[tuple[Window, Window]]:
         """(pre, post) of each of one person's sessions, in a bounded number of queries."""
-        return session_windows(self._db, self._cfg.capture, sessions)
+        return session_windows(self._db, self._cfg.capture, sessions, self._clock.now_ms())
 
     # -- the report -------------------------------------------------------------------------------
 
