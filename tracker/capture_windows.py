@@ -12,6 +12,10 @@ between. `windows_rr` merges the windows into disjoint ranges and sends `BATCH_W
 as one UNION ALL of indexed range reads, so 200 sessions (400 windows) take 2 queries and only the beats
 inside windows travel; it then applies the one-source rule per window exactly as the per-window path
 (`Reports.rr`) does.
+
+Those beats rarely change, so `session_windows` reads the stored summaries (tracker.window_store: the raw
+`WindowStats`, per exact window) in one query and computes and stores only the missing ones; `to_window`
+applies [capture]'s quality thresholds when read, so a change of them needs no recomputation.
 """
 
 from __future__ import annotations

@@ -13,7 +13,9 @@ change with every input of the report:
 - samples in capture windows: every write or deletion of samples leaves a `night_dirty` mark in its own
   transaction (tracker.ingest, tracker.import_runs); pending marks count here, and consuming them bumps
   `NightStore.generation` in this process. Syncs and imports by another process also move the person's
-  runs (count, highest id, latest end, undone runs).
+  runs (count, highest id, latest end, undone runs). The stored capture-window summaries
+  (tracker.window_store) are not part of the key: the same transaction that changes a window's beats
+  deletes its summary and leaves the night mark above, and storing a summary changes no input.
 - the trial (its id and status, deviations, and the clock: "planned/running/finished" and missed sessions
   follow the time, so the key holds where `now` stands among the trial's session times).
 - the primary endpoint's recorded history; the person's name and zone; [analysis] and [capture] settings,

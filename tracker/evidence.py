@@ -1,9 +1,9 @@
 """The evidence report's inputs, its claim views, and its cache keyed on data versions.
 
-Inputs (`report_inputs`): the person's done sessions with their capture windows' summaries (all windows
-in a bounded number of queries, tracker.capture_windows) and the stored nightly summaries as arrays on a
-continuous calendar (tracker.nights), so a report reads one row per night and only the beats inside
-capture windows, never a whole history of samples.
+Inputs (`report_inputs`): the person's done sessions with their capture windows' summaries (stored per
+window, tracker.window_store; missing ones from the beats inside their windows in a bounded number of
+queries, tracker.capture_windows) and the stored nightly summaries as arrays on a continuous calendar
+(tracker.nights), so a report reads one row per night and per window, never a whole history of samples.
 
 Claim views (`claim_views`): each claim with its metrics' rows (acute: massage minus rest when rest
 sessions exist, else massage; nights: the primary lag, its adjusted estimate). MDE and "sessions still

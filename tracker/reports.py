@@ -7,9 +7,9 @@ CaptureInfo, DeviceInfo and Night are plain values too). Every page reads a boun
 - nights come from the stored nightly summaries (tracker.nights.NightStore: one row per night,
   recomputed only where samples changed), never from a history of raw samples;
 - a session's page reads the RR and heart rate between its pre window's start and post window's end;
-- the Evidence report reads the stored nights and the beats inside capture windows only
-  (tracker.evidence, tracker.capture_windows), and is cached under a key of data versions
-  (tracker.data_versions) rather than for a time.
+- the Evidence report reads the stored nights and the stored capture-window summaries, computing only
+  the missing windows from their beats (tracker.evidence, tracker.capture_windows, tracker.window_store),
+  and is cached under a key of data versions (tracker.data_versions) rather than for a time.
 
 Conventions of the views: tracker.night_views (trends, nights after a session, weeks), tracker.session_chart
 (the session chart), tracker.capture_windows (windows and their quality gate).
