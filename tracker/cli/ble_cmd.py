@@ -16,6 +16,7 @@ from tracker.model import Phase
 from tracker.timefmt import format_local
 
 from .output import print_json, print_table
+from .person_arg import add_person_option
 from .runtime import devices_of, make_runtime
 
 
@@ -194,7 +195,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=cmd_scan)
     p = sub.add_parser("pair", help="connect, read device information and battery, store the device")
     p.add_argument("address", help="as printed by scan")
-    p.add_argument("--person", required=True)
+    add_person_option(p, required=True)
     p.add_argument("--auth-key", metavar="HEX",
                    help="a Huami band's 16-byte auth key (32 hex digits; from Gadgetbridge or the vendor-cloud token tools)")  # fmt: skip
     _transport(p)
