@@ -94,15 +94,14 @@ class People:
                 user = db.scalar(sa.select(User).where(User.name == user_name))
                 if user is None:
                     raise NotFound(f"no user named {user_name!r}")
-            clash = _same_name_in_account(db, name, user.id if user else None)
-            if clash is not None:
-                raise Conflict(clash)
+            if _has_name(db, name, user.id if user else None):
+                raise Conflict(_clash_message(name, user))
             person = Person(name=name, tz=tz, user_id=user.id if user else None, created_ms=self._clock.now_ms())
             db.add(person)
             try:
                 db.flush()
             except sa.exc.IntegrityError:  # a concurrent add of the same name in the same account won the race
-                raise Conflict(_clash_message(name, user.id if user else None)) from None
+                raise Conflict(_clash_message(name, user)) from None
             return self._info(person, user)
 
     def list(self, user_id: int | None = None) -> list[PersonInfo]:
@@ -151,13 +150,13 @@ class People:
             assert person is not None
             if person.user_id == user.id:
                 return self._info(person, user)
-            if _same_name_in_account(db, person.name, user.id) is not None:
-                raise Conflict(f"account {user.name!r} already has a person named {person.name!r}")
+            if _has_name(db, person.name, user.id):
+                raise Conflict(_clash_message(person.name, user))
             person.user_id = user.id
             try:
                 db.flush()
             except sa.exc.IntegrityError:
-                raise Conflict(f"account {user.name!r} already has a person named {person.name!r}") from None
+                raise Conflict(_clash_message(person.name, user)) from None
             return self._info(person, user)
 
 
@@ -165,20 +164,20 @@ class AmbiguousPerson(UserError):
     """A bare name several accounts use (only the administrator's look-up can meet one)."""
 
 
-def _clash_message(name: str, user_id: int | None) -> str:
-    if user_id is None:
+def _clash_message(name: str, user: User | None) -> str:
+    """Names only the account asked about (the signed-in one on the web), never another."""
+    if user is None:
         return f"a person named {name!r} with no account already exists"
-    return f"this account already has a person named {name!r}"
+    return f"the account {user.name!r} already has a person named {name!r}"
 
 
-def _same_name_in_account(db: so.Session, name: str, user_id: int | None) -> str | None:
-    """The clash message if account `user_id` (None: no account) has a person called `name`, else None.
+def _has_name(db: so.Session, name: str, user_id: int | None) -> bool:
+    """Whether account `user_id` (None: no account) has a person called `name`.
 
-    Only this account's rows are read, so the answer cannot depend on, or reveal, another account's names.
+    Only that account's rows are read, so the answer cannot depend on, or reveal, another account's names.
     """
     owner = Person.user_id.is_(None) if user_id is None else Person.user_id == user_id
-    found = db.scalar(sa.select(Person.id).where(Person.name == name, owner).limit(1))
-    return None if found is None else _clash_message(name, user_id)
+    return db.scalar(sa.select(Person.id).where(Person.name == name, owner).limit(1)) is not None
 
 
 def _ambiguity_message(ref: str, found: list[PersonInfo]) -> str:
