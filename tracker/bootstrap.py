@@ -15,8 +15,10 @@ import sqlalchemy.orm as so
 
 from tracker.clock import Clock, SystemClock
 from tracker.config import Config
+from tracker.device_metrics import DeviceMetrics
 from tracker.devices import Devices
 from tracker.import_runs import ImportRuns
+from tracker.import_watches import ImportWatches
 from tracker.ingest import Ingest
 from tracker.interchange import Interchange
 from tracker.nights import NightStore
@@ -80,9 +82,19 @@ class Tracker:
         self.engine.dispose()
 
     @property
+    def device_metrics(self) -> DeviceMetrics:
+        """Values devices computed themselves, read back labelled (stateless, so built on demand)."""
+        return DeviceMetrics(self.sessionmaker)
+
+    @property
     def import_runs(self) -> ImportRuns:
         """Count and undo what an import stored (stateless, so built on demand)."""
         return ImportRuns(self.sessionmaker, self.clock)
+
+    @property
+    def import_watches(self) -> ImportWatches:
+        """Paths people watch from the Data page, under `[import] watch_roots` as configured right now."""
+        return ImportWatches(self.sessionmaker, self.clock, self.config.imports.root_paths(self.config.base_dir))
 
 
 def build_tracker(cfg: Config, clock: Clock | None = None, *, require_schema: bool = True) -> Tracker:

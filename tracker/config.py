@@ -197,6 +197,17 @@ class ImportConfig:
     watch: tuple[str, ...] = field(default=(), metadata=_check(_paths))
     person: str = ""  # whose data the watched files are (NAME, ACCOUNT/NAME or id); empty: the only person
     interval_min: int = field(default=15, metadata=_check(_positive))
+    # Folders under which web users may add watched paths on the Data page (each person's own list, in the
+    # database). Empty: nobody may; the server never reads a path a web user names outside these.
+    watch_roots: tuple[str, ...] = field(default=(), metadata=_check(_paths))
+
+    def root_paths(self, base_dir: Path) -> tuple[Path, ...]:
+        """`watch_roots` as absolute paths with symlinks and `..` resolved (relative ones from `base_dir`)."""
+        out = []
+        for entry in self.watch_roots:
+            path = Path(entry).expanduser()
+            out.append((path if path.is_absolute() else base_dir / path).resolve())
+        return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,13 @@ from tracker.errors import UserError
 from tracker.import_runs import data_extent, finish_run, start_run, warnings_for
 from tracker.ingest import Ingest, Provenance
 from tracker.interchange import (
-    HEADERS, HEART_RATE_FILE, RR_FILE, SESSIONS_FILE, SLEEP_FILE, FileResult, ImportResult, RowError, _parse_session,
+    EXPORT_ONLY, HEADERS, HEART_RATE_FILE, RR_FILE, SESSIONS_FILE, SLEEP_FILE, FileResult, ImportResult, RowError,
+    _parse_session,
 )  # fmt: skip
+EXPORT_ONLY_NOTE = (
+    "values the devices computed themselves are exported for reading, not imported: each belongs to the device "
+    "that computed it (import that device's own export, e.g. Gadgetbridge or Apple Health, or sync it)"
+)
 from tracker.model import BPM_MAX, BPM_MIN, RR_MS_MAX, RR_MS_MIN, SessionStatus, Source, Stage
 from tracker.people import PersonInfo
 from tracker.sessions import SessionFields, Sessions
@@ -282,6 +287,8 @@ class CsvImport:
             if not header_line.strip():
                 raise RowError(display, 1, "empty file (expected a header row)")
             found, sep, cells = sniff(display, header_line)
+            if found is None and tuple(cells) in EXPORT_ONLY.values():
+                raise RowError(display, 1, EXPORT_ONLY_NOTE)
             if found is None:
                 raise RowError(
                     display, 1, f"unrecognised header {sep.join(cells)[:100]!r} (read with separator {_separator_name(sep)}; "
@@ -363,7 +370,11 @@ class CsvImport:
     def import_paths(self, person: PersonInfo, paths: Sequence[Path]) -> ImportResult:
         """Import files or directories of CSV files; each file stands or falls alone."""
         results = []
+        folders = {p for p in paths if p.is_dir()}
         for path in _expand(paths):
+            if path.name in EXPORT_ONLY and path.parent in folders:  # an export folder brought back whole
+                results.append(FileResult(str(path), path.name, warning=f"{path.name} skipped: {EXPORT_ONLY_NOTE}"))
+                continue
             try:
                 raw = path.open("rb")
             except OSError as exc:

@@ -2,7 +2,7 @@
 
 Formats (documented in the README): heart_rate.csv `timestamp,bpm`; rr_intervals.csv `timestamp,rr_ms`
 (the beat that ends the interval); sleep_stages.csv `start,end,stage`; sessions.csv with the session
-columns below. Timestamps are ISO 8601 with an offset or Z; exports write the person's local time with its
+columns below; device_metrics.csv `timestamp,device,kind,value` (export only, see EXPORT_ONLY). Timestamps are ISO 8601 with an offset or Z; exports write the person's local time with its
 offset. Import streams (tracker/csv_import.py): one bad row stops that file with `file:line: reason` and
 nothing from it is stored; other files still import. Re-importing changes nothing (natural keys for
 samples; identical sessions are recognised).
@@ -28,7 +28,7 @@ from tracker.ingest import Ingest
 from tracker.model import SessionKind, SessionStatus
 from tracker.people import PersonInfo
 from tracker.sessions import SELF_REPORTS, SessionFields, Sessions, ValidationError, normalize_technique
-from tracker.storage.models import HeartRateRow, RRRow, SleepRow
+from tracker.storage.models import Device, DeviceMetric, HeartRateRow, RRRow, SleepRow
 from tracker.timefmt import format_local, local_date_bounds_ms, parse_iso_ms
 
 EXPORT_BATCH = 20_000  # rows per fetch and per piece of streamed CSV
@@ -36,6 +36,7 @@ HEART_RATE_FILE = "heart_rate.csv"
 RR_FILE = "rr_intervals.csv"
 SLEEP_FILE = "sleep_stages.csv"
 SESSIONS_FILE = "sessions.csv"
+DEVICE_METRICS_FILE = "device_metrics.csv"
 HEADERS: dict[str, tuple[str, ...]] = {
     HEART_RATE_FILE: ("timestamp", "bpm"),
     RR_FILE: ("timestamp", "rr_ms"),
@@ -45,6 +46,11 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "pain_before", "pain_after", "stress_before", "stress_after", "mood_before", "mood_after", "notes",
     ),
 }  # fmt: skip
+# Export only: the numbers a device computed itself (Apple's SDNN, a ring's own HRV...), with the device that
+# computed them. Not read back by the CSV import: each value belongs to the device that made it, and the
+# device's own export (Gadgetbridge, Apple Health, FIT) or its next sync brings them back with that device.
+EXPORT_ONLY: dict[str, tuple[str, ...]] = {DEVICE_METRICS_FILE: ("timestamp", "device", "kind", "value")}
+EXPORT_HEADERS: dict[str, tuple[str, ...]] = {**HEADERS, **EXPORT_ONLY}
 
 
 class RowError(UserError):
@@ -151,8 +157,8 @@ class Interchange:
     def export_texts(
         self, person: PersonInfo, first: dt.date | None = None, last: dt.date | None = None
     ) -> dict[str, str]:
-        """The four files as text (small exports and tests; the web and the CLI stream `export_chunks`)."""
-        return {name: "".join(self.export_chunks(person, name, first, last)) for name in HEADERS}
+        """The export files as text (small exports and tests; the web and the CLI stream `export_chunks`)."""
+        return {name: "".join(self.export_chunks(person, name, first, last)) for name in EXPORT_HEADERS}
 
     def export_chunks(
         self, person: PersonInfo, name: str, first: dt.date | None = None, last: dt.date | None = None
@@ -169,7 +175,7 @@ class Interchange:
         tz = person.tz
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(HEADERS[name])
+        w.writerow(EXPORT_HEADERS[name])
 
         def take() -> str:
             text = buf.getvalue()
@@ -215,6 +221,15 @@ class Interchange:
                 .order_by(SleepRow.start_ms)
             )
             fmt = lambda r: (format_local(r[0], tz), format_local(r[1], tz), r[2])  # noqa: E731
+        elif name == DEVICE_METRICS_FILE:
+            m = DeviceMetric
+            q = (
+                sa.select(m.t_ms, Device.name, m.kind, m.value)
+                .join(Device, Device.id == m.device_id)
+                .where(m.person_id == person.id, m.t_ms >= lo, m.t_ms < hi)
+                .order_by(m.t_ms, m.kind, m.device_id)
+            )  # device names are typed or advertised: formula-safe like every free text
+            fmt = lambda r: (format_local(r[0], tz), escape_text(r[1]), r[2], _format_number(r[3]))  # noqa: E731
         else:
             raise KeyError(name)
         yield take()
@@ -228,10 +243,10 @@ class Interchange:
     def export_dir(
         self, person: PersonInfo, directory: Path, first: dt.date | None = None, last: dt.date | None = None
     ) -> dict[str, int]:
-        """Write the four files into `directory`; return the number of data rows per file."""
+        """Write the export files into `directory`; return the number of data rows per file."""
         directory.mkdir(parents=True, exist_ok=True)
         counts = {}
-        for name in HEADERS:
+        for name in EXPORT_HEADERS:
             path = directory / name
             with path.open("w", encoding="utf-8", newline="") as out:
                 for piece in self.export_chunks(person, name, first, last):

@@ -156,7 +156,8 @@ def ensure_device_jobs(refresh: bool = False) -> int:
 
 
 def watch_imports() -> int:
-    """Re-import watched Gadgetbridge exports and FIT folders that changed ([import] watch); return files imported."""
+    """Re-import watched Gadgetbridge exports and FIT folders that changed ([import] watch, and the paths people
+    added on the Data page, read anew on every run); return files read."""
     from tracker.importers.watch import scan
 
     return scan(_tracker())

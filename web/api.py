@@ -20,8 +20,9 @@ from flask import Blueprint, Response, abort, g, jsonify, request, url_for
 from tracker import queries, sources
 from tracker.analysis.sleep import Night, night_window_ms
 from tracker.devices import DeviceInfo, parse_auth_key
+from tracker.device_metrics import LIST_LIMIT as DEVICE_METRICS_LIMIT
 from tracker.errors import Conflict, UserError
-from tracker.model import SessionStatus
+from tracker.model import MetricKind, SessionStatus
 from tracker.people import PersonInfo
 from tracker.ports import CollectorPort
 from tracker.sessions import SELF_REPORTS, SessionInfo, ValidationError
@@ -45,6 +46,8 @@ PREAGGREGATE_ROWS = 200_000
 BUCKETS_PER_POINT = 10
 MAX_SESSIONS = 5000
 SESSIONS_PAGE = 500  # default page of GET /sessions; `next_cursor` fetches the following one
+DAY_MS = 86_400_000
+DAY_MS = 86_400_000
 MAX_NIGHTS = 2000  # one chart's point budget; older nights stay in the CSV export
 
 
@@ -372,6 +375,26 @@ def captures() -> Response:
     return jsonify({"session": info.id, "captures": [c.to_dict(info.tz) for c in rows]})
 
 
+@bp.get("/device-metrics")
+def device_metrics() -> Response:
+    """Values the person's devices computed themselves, in [from, to) (default: the last 30 days), labelled."""
+    person = _person(request.args.get("person"))
+    assert person is not None
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in {str(k) for k in MetricKind}:
+        abort(400, description=f"kind must be one of {', '.join(MetricKind)}")
+    to_ms = _time_arg("to")
+    to_ms = to_ms if to_ms is not None else services().clock.now_ms() + 1
+    from_ms = _time_arg("from")
+    from_ms = from_ms if from_ms is not None else to_ms - 30 * DAY_MS
+    if to_ms <= from_ms:
+        abort(400, description="to must be after from")
+    limit = _int_arg("limit", 1, DEVICE_METRICS_LIMIT) or DEVICE_METRICS_LIMIT
+    values = services().device_metrics.between(person.id, from_ms, to_ms, kind, limit)
+    return jsonify({"person": person.id, "from": from_ms, "to": to_ms, "values": values,
+                    "truncated": len(values) == limit})  # fmt: skip
+
+
 @bp.get("/report")
 def report() -> Response:
     """The evidence report (tracker.analysis.report.Report.to_dict), cached per person for up to 60 s."""
@@ -491,3 +514,6 @@ def pair_device() -> tuple[Response, int]:
 @docs_bp.get("/openapi.json")
 def openapi() -> Response:
     return jsonify(openapi_document(max_points=MAX_POINTS))
+
+
+from web import api_watches  # noqa: E402,F401  (its routes join this blueprint; it imports the helpers above)

@@ -55,8 +55,10 @@ def overview() -> str:
         )  # fmt: skip
     devices = services().devices
     mine = [d for d in devices.list(user_id=user_id()) if person is not None and d.person_id == person.id]
+    device_values = services().device_metrics.summary(person.id) if person is not None else ()
     return render_template("overview.html", person=person, result=result, upcoming=upcoming or [],
-                           bluetooth_problem=devices.bluetooth_problem(), device_errors=_device_errors(mine))  # fmt: skip
+                           bluetooth_problem=devices.bluetooth_problem(), device_errors=_device_errors(mine),
+                           device_values=device_values)  # fmt: skip
 
 
 def _device_errors(found: list) -> list[tuple[object, int, str]]:

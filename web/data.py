@@ -1,4 +1,5 @@
-"""The Data page: CSV export (a zip of the four files, or one file), CSV import by upload, and undo.
+"""The Data page: CSV export (a zip of the four files, or one file), CSV import by upload, undo, and the
+person's watched folders (paths `tracker run` re-imports when they change; tracker.import_watches).
 
 Uploads are streamed to disk by Werkzeug's form parser (a temporary file per upload above 500 KB, never
 the whole body in memory), up to `[web] upload_max_mb` (default 2 GB) for this route only; each file's
@@ -17,14 +18,16 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 from collections.abc import Iterable, Iterator
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
-from tracker.errors import NotFound, UserError
+from tracker.errors import Conflict, NotFound, UserError
 from tracker.importers import import_saved
 from tracker.importers.detect import is_importable_head
-from tracker.interchange import HEADERS, FileResult
+from tracker.interchange import EXPORT_HEADERS, FileResult
 from tracker.model import RunKind
 from tracker.people import PersonInfo
+from tracker.sessions import ValidationError
 from web.context import selected_person, services, user_id
 
 bp = Blueprint("data", __name__, url_prefix="/data")
@@ -74,11 +77,11 @@ class _Pipe(io.RawIOBase):
 
 
 def _zip_stream(person: PersonInfo, first: dt.date | None, last: dt.date | None) -> Iterator[bytes]:
-    """The zip of the four files, produced piece by piece (zipfile writes data descriptors when unseekable)."""
+    """The zip of the export files, produced piece by piece (zipfile writes data descriptors when unseekable)."""
     pipe = _Pipe()
     interchange = services().interchange
     with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name in HEADERS:
+        for name in EXPORT_HEADERS:
             with zf.open(name, "w", force_zip64=True) as member:
                 for piece in interchange.export_chunks(person, name, first, last):
                     member.write(piece.encode("utf-8"))
@@ -104,8 +107,11 @@ def _page(status: int = 200, **context: object) -> tuple[str, int]:
     runs = [r for r in services().devices.runs(limit=200, user_id=user_id()) if r.kind == str(RunKind.IMPORT)][:10]
     context.setdefault("results", None)
     upload_max_mb = services().config.web.upload_max_mb
-    return render_template("data.html", person=person, files=list(HEADERS), runs=runs, upload_max_mb=upload_max_mb,
-                           **context), status  # fmt: skip
+    watches = services().import_watches
+    watched = watches.list(user_id=user_id(), person_id=person.id) if isinstance(person, PersonInfo) else []
+    return render_template("data.html", person=person, files=list(EXPORT_HEADERS), runs=runs, upload_max_mb=upload_max_mb,
+                           watches=watched, watch_roots=[str(r) for r in watches.roots],
+                           watch_interval_min=services().config.imports.interval_min, **context), status  # fmt: skip
 
 
 @bp.get("")
@@ -122,8 +128,8 @@ def export_zip() -> Response:
 
 @bp.get("/export/<name>")
 def export_file(name: str) -> Response:
-    if name not in HEADERS:
-        abort(404, description=f"no export file {name!r} (one of {', '.join(HEADERS)})")
+    if name not in EXPORT_HEADERS:
+        abort(404, description=f"no export file {name!r} (one of {', '.join(EXPORT_HEADERS)})")
     person = _person()
     first, last = _export_range(person)
     pieces = (p.encode("utf-8") for p in services().interchange.export_chunks(person, name, first, last))
@@ -184,3 +190,32 @@ def undo(run_id: int) -> tuple[str, int]:
     message = (f"Import {done.run_id} ({done.origin}) undone: deleted {done.heart_rate} heart-rate, {done.rr} RR, "
                f"{done.sleep} sleep rows and {done.sessions} sessions.")  # fmt: skip
     return _page(200, notice=message)
+
+
+# -- watched folders ---------------------------------------------------------------------------------
+
+
+@bp.post("/watches")
+def add_watch() -> BaseResponse | tuple[str, int]:
+    """Watch a path for the selected person; refused (400/404/409, the page says why) outside watch_roots."""
+    person = _person()
+    text = request.form.get("path", "")
+    try:
+        info = services().import_watches.add(person.id, text, user_id=user_id())
+    except UserError as exc:
+        status = 409 if isinstance(exc, Conflict) else 404 if isinstance(exc, NotFound) else 400
+        message = exc.errors.get("path", str(exc)) if isinstance(exc, ValidationError) else str(exc)
+        return _page(status, person=person, watch_error=message, watch_path=text[:1024])
+    flash(f"Watching {info.path} for {person.name}: `tracker run` imports it when it changes.")
+    return redirect(url_for("data.index", person=person.id) + "#watched-folders")
+
+
+@bp.post("/watches/<int:watch_id>/remove")
+def remove_watch(watch_id: int) -> BaseResponse:
+    """Stop watching (another account's watch is not found); what it imported stays, each run can be undone."""
+    try:
+        info = services().import_watches.remove(watch_id, user_id=user_id())
+    except NotFound as exc:
+        abort(404, description=str(exc))
+    flash(f"Stopped watching {info.path}. What it imported stays (undo each import below if you wish).")
+    return redirect(url_for("data.index", person=info.person_id) + "#watched-folders")

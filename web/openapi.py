@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tracker.model import MetricKind
 from tracker.sessions import SELF_REPORTS, TECHNIQUES
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -131,6 +132,8 @@ _REPORT = {"type": ["integer", "null"], "minimum": 0, "maximum": 10}
 
 
 def openapi_document(max_points: int) -> dict[str, Any]:
+    from web.openapi_watches import import_watch_paths, import_watch_schemas  # it uses this module's helpers
+
     session_input = {
         "type": "object",
         "additionalProperties": False,
@@ -213,6 +216,7 @@ def openapi_document(max_points: int) -> dict[str, Any]:
                 },
                 **_chart_schemas(),
                 **_device_schemas(),
+                **import_watch_schemas(),
                 "SessionInput": session_input,
                 "Session": session,
                 "Samples": {
@@ -243,6 +247,7 @@ def openapi_document(max_points: int) -> dict[str, Any]:
         },
         "paths": {
             **_new_paths(max_points),
+            **import_watch_paths(),
             "/api/v1/people": {
                 "get": {
                     "summary": "The people this account manages",
@@ -583,6 +588,34 @@ def _new_paths(max_points: int) -> dict[str, Any]:
                 "parameters": [_param("session", "query", {"type": "integer"}, "Session id", True)],
                 "responses": {
                     "200": _json(_array_of("captures", capture, session={"type": "integer"}), "Captures"),
+                    **_errors(400, 401, 404),
+                },
+            }
+        },
+        "/api/v1/device-metrics": {
+            "get": {
+                "summary": "Values the person's devices computed themselves (their SDNN, RMSSD, resting HR, own HRV), "
+                "labelled as the device's; never used by the report",
+                "parameters": [
+                    _PERSON,
+                    _param("kind", "query", {"type": "string", "enum": [str(k) for k in MetricKind]}, "Only this kind"),
+                    _param("from", "query", {"type": "string"}, "Start (ISO 8601 or epoch ms); default 30 days before to"),
+                    _param("to", "query", {"type": "string"}, "End, exclusive (ISO 8601 or epoch ms); default now"),
+                    _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 10000}, "At most this many (10000)"),
+                ],
+                "responses": {
+                    "200": _json(
+                        _array_of(
+                            "values",
+                            {"type": "object", "properties": {
+                                "t": {"type": "integer", "description": "epoch ms"}, "device": {"type": "string"},
+                                "kind": {"type": "string"}, "label": {"type": "string"}, "unit": {"type": "string"},
+                                "value": {"type": "number"},
+                            }},
+                            person={"type": "integer"}, truncated={"type": "boolean"},
+                        ),
+                        "Device-computed values, oldest first",
+                    ),
                     **_errors(400, 401, 404),
                 },
             }

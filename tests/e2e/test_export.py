@@ -22,6 +22,6 @@ def test_export_zip_shows_progress_and_downloads(ui: Watch) -> None:
     assert download.suggested_filename.endswith("-export.zip")
     data = open(download.path(), "rb").read()
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    assert set(names) == {"heart_rate.csv", "rr_intervals.csv", "sleep_stages.csv", "sessions.csv"}
+    assert set(names) == {"heart_rate.csv", "rr_intervals.csv", "sleep_stages.csv", "sessions.csv", "device_metrics.csv"}
     expect(page.locator("[data-progress-text]")).to_contain_text("MB")
     ui.assert_clean()

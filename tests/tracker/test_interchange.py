@@ -51,7 +51,8 @@ def test_export_import_export_is_byte_identical(tracker: Tracker, tmp_path: Path
         "heart_rate.csv": 4, "rr_intervals.csv": 3, "sleep_stages.csv": 5, "sessions.csv": 3,
     }  # fmt: skip
     first = tracker.interchange.export_dir(ana, tmp_path / "out1")
-    assert first == {"heart_rate.csv": 4, "rr_intervals.csv": 3, "sleep_stages.csv": 5, "sessions.csv": 3}
+    assert first == {"heart_rate.csv": 4, "rr_intervals.csv": 3, "sleep_stages.csv": 5, "sessions.csv": 3,
+                     "device_metrics.csv": 0}  # fmt: skip
     # local times with the DST change visible in the offsets; UTC input rendered in Berlin time
     hr_text = (tmp_path / "out1" / "heart_rate.csv").read_text()
     assert "2027-03-28T01:59:59.250+01:00,57" in hr_text

@@ -10,6 +10,7 @@ On SQLite, and on PostgreSQL when configured (where over-long text and NUL used 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from tests.web.seed import seed_person
 from tests.web.test_devices_and_api import FakeCollector
 from tracker.bootstrap import Tracker
+from tracker.config import ImportConfig
 from tracker.people import PersonInfo
 
 from .conftest import sign_in
@@ -37,13 +39,13 @@ HOSTILE_TEXT = [
 JSON_KEYS = [
     "person", "start", "end", "minutes", "kind", "technique", "pressure", "areas", "therapist", "notes",
     "pain_before", "pain_after", "stress_before", "stress_after", "mood_before", "mood_after", "address",
-    "seconds", "status",
+    "seconds", "status", "path",
 ]  # fmt: skip
 QUERY_KEYS = ["person", "from", "to", "limit", "kind", "max_points", "last", "session", "status", "job", "next"]
 FORM_KEYS = [
     "name", "password", "confirm", "start_date", "start_time", "minutes", "kind", "technique", "pressure",
     "areas", "therapist", "notes", "pain_before", "pain_after", "stress_before", "stress_after", "mood_before",
-    "mood_after", "address", "person", "seconds", "expires_days",
+    "mood_after", "address", "person", "seconds", "expires_days", "path",
 ]  # fmt: skip
 
 scalar = st.one_of(
@@ -63,7 +65,7 @@ def _nested(depth: int) -> str:
 raw_body = st.one_of(
     st.builds(lambda d: json.dumps(d, allow_nan=True), st.dictionaries(st.sampled_from(JSON_KEYS), json_value, max_size=6)),
     st.sampled_from([_nested(100_000), '{"a":' * 50_000 + "1" + "}" * 50_000, "{", "null", "[]", '"x"', "1e999",
-                     '{"start": "\\ud800"}', '{"notes": "\\u0000"}', "\xff\xfe"]),
+                     '{"start": "\\ud800"}', '{"notes": "\\u0000"}', '{"path": "/\\ud800"}', "\xff\xfe"]),
 )  # fmt: skip
 
 
@@ -88,7 +90,10 @@ def _path(rule: str, converters: list[tuple[str, str]], values: list[Any]) -> st
 
 
 @pytest.fixture
-def world(app: Flask, tracker: Tracker, ana: PersonInfo, bo: PersonInfo) -> dict[str, Any]:
+def world(app: Flask, tracker: Tracker, ana: PersonInfo, bo: PersonInfo, tmp_path: Path) -> dict[str, Any]:
+    # watched folders enabled (under an empty folder), so their forms and API check hostile paths for real
+    (tmp_path / "watch-root").mkdir()
+    tracker.config = tracker.config.replace(imports=ImportConfig(watch_roots=(str(tmp_path / "watch-root"),)))
     seeded = seed_person(tracker, ana, nights=6, seed=5)
     seed_person(tracker, bo, nights=4, seed=6)
     fake = FakeCollector(tracker)
@@ -101,7 +106,7 @@ def world(app: Flask, tracker: Tracker, ana: PersonInfo, bo: PersonInfo) -> dict
 READ_BACK = [
     "/", "/sessions", "/sessions/new", "/sleep", "/evidence", "/devices", "/data", "/data/export.zip",
     "/data/export/sessions.csv", "/tokens", "/api/v1/people", "/api/v1/sessions", "/api/v1/nights", "/api/v1/report",
-    "/api/v1/devices", "/api/v1/samples?kind=heart_rate", "/api/openapi.json",
+    "/api/v1/devices", "/api/v1/samples?kind=heart_rate", "/api/openapi.json", "/api/v1/import-watches",
 ]  # fmt: skip
 
 

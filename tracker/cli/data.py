@@ -171,6 +171,8 @@ def cmd_import(cfg: Config, args: argparse.Namespace) -> int:
     for f in [*files, *outcomes]:
         if f.error:
             print(f"tracker: error: {f.error}", file=sys.stderr)
+        elif getattr(f, "run_id", 1) is None and getattr(f, "warning", None):  # skipped on purpose, no run
+            print(f"tracker: note: {f.path}: {f.warning}", file=sys.stderr)
         else:
             run_id = getattr(f, "run_id", None)
             print(f"{f.path}: {f.rows} rows, {f.inserted} new ({f.kind})" + (f", run {run_id}" if run_id else ""))
@@ -245,7 +247,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--yes", action="store_true", help="with --undo: do not ask before deleting")
     p.set_defaults(handler=cmd_import)
 
-    p = sub.add_parser("export", help="export a person's data as the four CSV files")
+    p = sub.add_parser("export", help="export a person's data as CSV files (the four importable ones and device_metrics.csv)")
     p.add_argument("directory", type=Path, metavar="DIR")
     add_person_option(p, required=True)
     p.add_argument("--from", dest="date_from", type=_date, help="first local date (YYYY-MM-DD)")

@@ -69,7 +69,9 @@ class Service:
         self.jobs.every("service-heartbeat", HEARTBEAT_S, 0, "heartbeat")
         self.jobs.daily("nightly-summaries", self.cfg.jobs.nightly_summary_time, "build_nightly_summaries")
         job_functions.ensure_device_jobs(refresh=True)  # a changed [sync] interval_min applies to paired devices
-        if self.cfg.imports.watch:  # [import] watch: a synced Gadgetbridge export or FIT folder as a background source
+        # [import] watch (a synced Gadgetbridge export or FIT folder) and, with watch_roots, the paths people add
+        # on the Data page: the job reads both lists on every run, so a path added there needs no restart
+        if self.cfg.imports.watch or self.cfg.imports.watch_roots:
             self.jobs.every("import-watch", 60.0 * self.cfg.imports.interval_min, 0, "watch_imports")
         else:
             self.jobs.remove("import-watch")

@@ -400,3 +400,22 @@ class SigninFailure(Base):
     name_key: so.Mapped[str] = so.mapped_column(sa.String(80), index=True)
     address: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
     t_ms: so.Mapped[int] = so.mapped_column(Ms, index=True)
+
+
+class ImportWatch(Base):
+    """A file or folder a person's account asked `tracker run` to re-import when it changes (the Data page).
+
+    Added only under `[import] watch_roots` (tracker.import_watches checks the resolved path, and the scan
+    checks again before every read); `last_*` is what the latest scan found, shown on the Data page.
+    """
+
+    __tablename__ = "import_watch"
+    __table_args__ = (sa.UniqueConstraint("person_id", "path"),)
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    person_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    path: so.Mapped[str] = so.mapped_column(sa.String(1024))  # absolute, symlinks and ".." resolved
+    created_ms: so.Mapped[int] = so.mapped_column(Ms)
+    last_check_ms: so.Mapped[int | None] = so.mapped_column(Ms)  # the latest scan that looked at it
+    last_import_ms: so.Mapped[int | None] = so.mapped_column(Ms)  # the latest scan that imported a changed file
+    last_result: so.Mapped[str | None] = so.mapped_column(sa.Text)  # e.g. "2 files: 1440 new of 1500 rows"
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.Text)  # None: the latest scan went well

@@ -10,14 +10,14 @@ two people with no account share a name; the partial index (WHERE user_id IS NUL
 Downgrading fails if two accounts now share a name (the old global key cannot hold them).
 
 Revision ID: 0009
-Revises: 0002
+Revises: 0010
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0009'
-down_revision = '0002'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
