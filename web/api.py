@@ -21,11 +21,12 @@ from tracker import queries, sources
 from tracker.analysis.sleep import Night, night_window_ms
 from tracker.devices import DeviceInfo, parse_auth_key
 from tracker.device_metrics import LIST_LIMIT as DEVICE_METRICS_LIMIT
+from tracker.errors import Conflict, UserError
 from tracker.model import MetricKind, SessionStatus
 from tracker.people import PersonInfo
 from tracker.ports import CollectorPort
 from tracker.sessions import SELF_REPORTS, SessionInfo, ValidationError
-from tracker.timefmt import TimeFormatError, check_plausible_ms, format_local, parse_iso_ms
+from tracker.timefmt import TimeFormatError, check_plausible_ms, format_local, parse_iso_ms, zone
 from web.context import people, person_by_id, services, user_id
 from web.dashboard import NO_COLLECTOR, SCAN_SECONDS_DEFAULT, SCAN_SECONDS_MAX, owned_device, start_sync, sync_jobs
 from web.inputs import MAX_ID, loads_bounded, parse_id
@@ -133,6 +134,29 @@ def _person(value: Any, *, required: bool = True) -> PersonInfo | None:
 @bp.get("/people")
 def list_people() -> Response:
     return jsonify({"people": [p.to_dict() | {"id": p.id} for p in people()]})
+
+
+@bp.post("/people")
+def create_person() -> tuple[Response, int]:
+    """A new person in this account; the name must be new here only (other accounts are never consulted)."""
+    data = _json_object()
+    name, tz = data.get("name"), data.get("timezone", services().config.people.default_timezone)
+    errors = {key: f"{key} must be a string" for key, value in (("name", name), ("timezone", tz))
+              if not isinstance(value, str)}  # fmt: skip
+    if isinstance(tz, str):
+        try:
+            zone(tz)
+        except TimeFormatError as exc:
+            errors["timezone"] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    try:
+        person = services().people.add(name, tz, user_name=g.user.name)
+    except Conflict:
+        raise  # 409, naming this account's clash only
+    except UserError as exc:  # an empty or overlong name
+        raise ValidationError({"name": str(exc)}) from None
+    return jsonify(person.to_dict()), 201
 
 
 # -- sessions ----------------------------------------------------------------------------------------
