@@ -382,6 +382,22 @@ def _frequency_domain(rr: np.ndarray, valid: np.ndarray) -> dict[str, float | No
     return out
 
 
+def time_domain(rr_ms: np.ndarray | Sequence[float], valid: np.ndarray | None = None) -> dict[str, float | None]:
+    """Time-domain metrics alone (the `analyze_rr` keys), over ``valid`` beats (None: every beat; no gate).
+
+    With `frequency_domain`, the part of `analyze_rr` that other tools' ``hrv_time`` + ``hrv_frequency``
+    compute: benchmarks/hrv.py times this pair against neurokit2's like for like.
+    """
+    rr = as_rr_array(rr_ms)
+    return _time_domain(rr, _valid_mask(rr, valid))
+
+
+def frequency_domain(rr_ms: np.ndarray | Sequence[float], valid: np.ndarray | None = None) -> dict[str, float | None]:
+    """Frequency-domain metrics alone, over ``valid`` beats (None: every beat; no gate); see `time_domain`."""
+    rr = as_rr_array(rr_ms)
+    return _frequency_domain(rr, _valid_mask(rr, valid))
+
+
 def stress_index(rr_ms: np.ndarray | Sequence[float]) -> float | None:
     """Baevsky stress index AMo/(2·Mo·MxDMn) of cleaned beats (50-ms bins anchored at multiples of 50 ms)."""
     rv = as_rr_array(rr_ms)
