@@ -22,7 +22,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from tracker.analysis.artifacts import as_rr_array
 
@@ -41,24 +41,28 @@ _LOG_N_CENTRED = _LOG_N - _LOG_N.mean()
 _LOG_N_SS = float(_LOG_N_CENTRED @ _LOG_N_CENTRED)
 
 
+_N2 = np.concatenate((_N, _N))  # (26,): every box size, for the boxes from the start then from the end
+_SIZE_IDX2 = np.concatenate((np.arange(_N.size), np.arange(_N.size)))
+_N_COL = _N_F[:, None]
+_HALF_COL = _HALF[:, None]
+_SXX_COL = _SXX[:, None]
+
+
 def _box_starts(n_beats: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
     """Start index and size index (into DFA_ALPHA1_BOX_BEATS) of every box whose start is in [lo, hi).
 
     Boxes from the start begin at multiples of n; boxes from the end at N − m·n plus multiples of n
     (m = N // n boxes each way). Built with repeat/arange for all sizes and both directions at once.
     """
-    m = n_beats // _N
-    offsets = np.concatenate((np.zeros_like(_N), n_beats - m * _N))  # (26,): forward, then backward
-    n2 = np.concatenate((_N, _N))
-    m2 = np.concatenate((m, m))
-    first = np.clip(-((offsets - lo) // n2), 0, m2)  # ceil((lo − offset)/n), within [0, m]
-    stop = np.clip(-((offsets - hi) // n2), 0, m2)
+    m = n_beats // _N2
+    offsets = np.where(np.arange(_N2.size) < _N.size, 0, n_beats - m * _N2)
+    first = np.minimum(np.maximum(-((offsets - lo) // _N2), 0), m)  # ceil((lo − offset)/n), within [0, m]
+    stop = np.minimum(np.maximum(-((offsets - hi) // _N2), 0), m)
     counts = stop - first
-    total = int(counts.sum())
     group_first = np.cumsum(counts) - counts
-    size_idx = np.repeat(np.tile(np.arange(_N.size), 2), counts)
-    box = np.arange(total) - np.repeat(group_first - first, counts)  # box number within its direction
-    start = np.repeat(offsets, counts) + box * _N[size_idx]
+    size_idx = np.repeat(_SIZE_IDX2, counts)
+    box = np.arange(int(group_first[-1] + counts[-1])) - np.repeat(group_first - first, counts)
+    start = np.repeat(offsets, counts) + box * _N[size_idx]  # box: its number within its direction
     return start, size_idx
 
 
@@ -69,22 +73,24 @@ def _residual_ss(y: np.ndarray) -> np.ndarray:
     y_pad = np.concatenate((y, np.zeros(_MAX_N - 1)))
     n_starts = n_beats - int(_N.min()) + 1  # the last box (n = 4 from the end) starts at N − 4
     total = np.zeros(_N.size)
+    item = y_pad.strides[0]
     for lo in range(0, n_starts, DFA_STARTS_PER_BLOCK):
-        hi = min(lo + DFA_STARTS_PER_BLOCK, n_starts)
-        rows = sliding_window_view(y_pad[lo : hi + _MAX_N - 1], hi - lo)  # (16, hi − lo): row k = y[s + k]
+        width = min(DFA_STARTS_PER_BLOCK, n_starts - lo)
+        rows = as_strided(y_pad[lo:], shape=(_MAX_N, width), strides=(item, item), writeable=False)  # y[s + k]
         # sums[q, n − 1, s] = Σ_{k<n} of b_k (q = 0), b_k² (q = 1), k·b_k (q = 2) for the box of n at s,
         # with b_k = y[s + k] − y[s] (each box rebased on its first value).
-        sums = np.empty((3, _MAX_N, hi - lo))
+        sums = np.empty((3, _MAX_N, width))
         np.subtract(rows, rows[0], out=sums[0])
         np.multiply(sums[0], sums[0], out=sums[1])
         np.multiply(sums[0], _K, out=sums[2])
-        for k in range(1, _MAX_N):  # running sums down the rows: several times faster than np.cumsum(axis=1) on this layout
+        for k in range(1, _MAX_N):  # running sums down the rows: faster than np.cumsum(axis=1) here
             np.add(sums[:, k], sums[:, k - 1], out=sums[:, k])
-        start, size_idx = _box_starts(n_beats, lo, hi)
-        sum_b, sum_b2, sum_kb = sums.reshape(3, -1)[:, (_N[size_idx] - 1) * (hi - lo) + (start - lo)]
-        sum_xb = sum_kb - _HALF[size_idx] * sum_b
-        resid = sum_b2 - sum_b * sum_b / _N_F[size_idx] - sum_xb * sum_xb / _SXX[size_idx]
-        total += np.bincount(size_idx, weights=resid, minlength=_N.size)
+        # The line-fit residual of every (box size, start), then only the actual boxes are gathered.
+        s1, s2, sk = sums[:, _N[0] - 1 :]
+        sxb = sk - _HALF_COL * s1
+        resid = s2 - s1 * s1 / _N_COL - sxb * sxb / _SXX_COL
+        start, size_idx = _box_starts(n_beats, lo, lo + width)
+        total += np.bincount(size_idx, weights=resid.ravel()[size_idx * width + (start - lo)], minlength=_N.size)
     return total
 
 
@@ -96,7 +102,7 @@ def dfa_alpha1(rr_ms: np.ndarray | Sequence[float]) -> float | None:
     rr = as_rr_array(rr_ms)
     if rr.size < DFA_MIN_BEATS or not np.all(np.isfinite(rr)):
         return None
-    y = np.cumsum(rr - rr.mean())
+    y = np.cumsum(rr - rr.sum() / rr.size)  # rr.mean()'s arithmetic, without its call overhead
     resid_ss = _residual_ss(y)
     if not np.all(resid_ss > 0.0):
         return None

@@ -408,7 +408,9 @@ def stress_index(rr_ms: np.ndarray | Sequence[float]) -> float | None:
         return None
     bins = np.floor(rv / STRESS_BIN_MS).astype(np.int64)
     amo_pct = 100.0 * np.bincount(bins - bins.min()).max() / rv.size
-    mo_s = float(np.median(rv)) / 1000.0
+    # Median from one partial sort: np.median's arithmetic (mean of the two middle values), less overhead.
+    mid = np.partition(rv, [(rv.size - 1) // 2, rv.size // 2])
+    mo_s = 0.5 * (float(mid[(rv.size - 1) // 2]) + float(mid[rv.size // 2])) / 1000.0
     return _num(amo_pct / (2.0 * mo_s * mxdmn_s))
 
 
