@@ -392,7 +392,9 @@ def time_domain(rr_ms: np.ndarray | Sequence[float], valid: np.ndarray | None = 
     return _time_domain(rr, _valid_mask(rr, valid))
 
 
-def frequency_domain(rr_ms: np.ndarray | Sequence[float], valid: np.ndarray | None = None) -> dict[str, float | None]:
+def frequency_domain(
+    rr_ms: np.ndarray | Sequence[float], valid: np.ndarray | None = None
+) -> dict[str, float | None]:
     """Frequency-domain metrics alone, over ``valid`` beats (None: every beat; no gate); see `time_domain`."""
     rr = as_rr_array(rr_ms)
     return _frequency_domain(rr, _valid_mask(rr, valid))
