@@ -65,7 +65,6 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from tracker.analysis.artifacts import (
     MAX_FLAGGED_PCT,
