@@ -195,7 +195,7 @@ class ImportConfig:
     Gadgetbridge auto-export, a folder of FIT files)."""
 
     watch: tuple[str, ...] = field(default=(), metadata=_check(_paths))
-    person: str = ""  # whose data the watched files are; empty: the only person
+    person: str = ""  # whose data the watched files are (NAME, ACCOUNT/NAME or id); empty: the only person
     interval_min: int = field(default=15, metadata=_check(_positive))
     # Folders under which web users may add watched paths on the Data page (each person's own list, in the
     # database). Empty: nobody may; the server never reads a path a web user names outside these.

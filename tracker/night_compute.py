@@ -7,6 +7,8 @@ night reads only its own neighbourhood:
 - Sleep: the spans starting within a day either side of the night's noon-to-noon window
   (`analysis.sleep.summarize_night`'s neighbourhood), so periods, naps and bed edges are the same as
   over the whole history.
+- One source per night and metric (tracker.sources.RULE): a ring's and a band's heart rate, or a file's
+  and a strap's beats, are never mixed in one night's numbers.
 - Heart rate: the 1-minute samples inside the night's sleep period (SPT); without any, the mean HR of the
   quality-passed HRV windows (as the report always did when a person has no separate heart-rate log).
 - HRV: the RR intervals from `RR_PAD_MS` before sleep onset to `RR_PAD_MS` after the final awakening, gated
@@ -38,6 +40,7 @@ from tracker.analysis.sleep import (
 )
 from tracker.model import SleepSpan, Stage
 from tracker.queries import fetch_tuples, rows_to_arrays
+from tracker.sources import one_source_per_day, rank
 from tracker.storage.models import HeartRateRow, RRRow, SleepRow
 
 RR_PAD_MS = 10 * 60_000
@@ -67,29 +70,43 @@ def runs_of(labels: Iterable[dt.date], max_len: int = RUN_NIGHTS) -> list[list[d
 
 
 def _spans(db: so.Session, person_id: int, start_ms: int, end_ms: int) -> list[SleepSpan]:
-    # Bounded on the indexed start time only, so the cost does not grow with the person's history.
+    # Bounded on the indexed start time only, so the cost does not grow with the person's history. Two
+    # devices' stages of one night would double the night: one source per day (tracker.sources.RULE).
     stmt = (
-        sa.select(SleepRow.start_ms, SleepRow.end_ms, SleepRow.stage)
+        sa.select(SleepRow.start_ms, SleepRow.end_ms, SleepRow.stage, SleepRow.device_key)
         .where(SleepRow.person_id == person_id, SleepRow.start_ms >= start_ms, SleepRow.start_ms < end_ms)
         .order_by(SleepRow.start_ms)
     )
-    return [SleepSpan(int(s), int(e), Stage(stage)) for s, e, stage in fetch_tuples(db, stmt)]
+    rows = one_source_per_day(fetch_tuples(db, stmt))
+    return [SleepSpan(int(s), int(e), Stage(stage)) for s, e, stage in rows]
 
 
 def _samples(db: so.Session, model: type[HeartRateRow] | type[RRRow], person_id: int, start_ms: int,
-             end_ms: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+             end_ms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """(t_ms, value, device_key) in time order."""
     value = HeartRateRow.bpm if model is HeartRateRow else RRRow.rr_ms
     stmt = (
-        sa.select(model.t_ms, value)
+        sa.select(model.t_ms, value, model.device_key)
         .where(model.person_id == person_id, model.t_ms >= start_ms, model.t_ms < end_ms)
         .order_by(model.t_ms)
     )
-    return rows_to_arrays(fetch_tuples(db, stmt))
+    rows = fetch_tuples(db, stmt)
+    t, v = rows_to_arrays([r[:2] for r in rows])
+    keys = np.fromiter((r[2] for r in rows), dtype=np.int64, count=len(rows))
+    return t, v, keys
 
 
-def _slice(t: np.ndarray, v: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+def _slice(t: np.ndarray, v: np.ndarray, keys: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """The samples in [lo, hi) of ONE source (tracker.sources.RULE over this slice): a ring's and a band's
+    values of the same night are never mixed, nor an imported file's with a device's."""
     i, j = np.searchsorted(t, [lo, hi], side="left")
-    return t[i:j], v[i:j]
+    t, v, keys = t[i:j], v[i:j], keys[i:j]
+    if keys.size and keys.min() != keys.max():
+        found, counts = np.unique(keys, return_counts=True)
+        best = min(zip(found.tolist(), counts.tolist(), strict=True), key=lambda kc: rank(*kc))[0]
+        mine = keys == best
+        t, v = t[mine], v[mine]
+    return t, v
 
 
 def compute_run(db: so.Session, person_id: int, tz: str, labels: Sequence[dt.date]) -> dict[dt.date, Night]:
@@ -103,16 +120,16 @@ def compute_run(db: so.Session, person_id: int, tz: str, labels: Sequence[dt.dat
         return {}
     first_ms = min(n.sleep_onset_ms for n in sleep_only) - RR_PAD_MS
     last_ms = max(n.sleep_end_ms for n in sleep_only) + RR_PAD_MS
-    hr_t, hr_bpm = _samples(db, HeartRateRow, person_id, first_ms, last_ms)
-    rr_t, rr_ms = _samples(db, RRRow, person_id, first_ms, last_ms)
+    hr_t, hr_bpm, hr_keys = _samples(db, HeartRateRow, person_id, first_ms, last_ms)
+    rr_t, rr_ms, rr_keys = _samples(db, RRRow, person_id, first_ms, last_ms)
 
     # Per night: its own heart-rate samples and HRV windows; concatenated, they do not overlap because
     # sleep periods do not, and summarize_nights assigns each value to the period that contains it.
     parts_hr_t, parts_hr, parts_win_t, parts_ln, parts_ok = [], [], [], [], []
     for n in sleep_only:
         onset, end = n.sleep_onset_ms, n.sleep_end_ms
-        night_hr_t, night_hr = _slice(hr_t, hr_bpm, onset, end)
-        beat_t, beat_rr = _slice(rr_t, rr_ms, onset - RR_PAD_MS, end + RR_PAD_MS)
+        night_hr_t, night_hr = _slice(hr_t, hr_bpm, hr_keys, onset, end)
+        beat_t, beat_rr = _slice(rr_t, rr_ms, rr_keys, onset - RR_PAD_MS, end + RR_PAD_MS)
         if beat_t.size > 1:
             w = windowed_ln_rmssd(beat_t, beat_rr, HRV_WINDOW_MS)
             win_t = np.asarray(w.window_start_ms, dtype=np.int64)

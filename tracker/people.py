@@ -56,6 +56,7 @@ class HashersBusy(UserError):
 # sign-ins cannot take every core and web thread from people already signed in.
 HASH_SLOTS = max(1, (os.cpu_count() or 2) // 2)
 HASH_WAIT_S = 2.0
+MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL: a longer number cannot be one (and must not reach the driver)
 
 
 def _check_name(name: str, what: str) -> str:
@@ -77,55 +78,114 @@ class People:
         return PersonInfo(person.id, person.name, person.tz, person.user_id, user.name if user else None)
 
     def add(self, name: str, tz: str, user_name: str | None = None) -> PersonInfo:
+        """A new person, managed by account `user_name` (None: no account yet, e.g. added on the command line).
+
+        The name must be new within that account only (or among the people with no account): a clash is
+        reported without a word about other accounts, which may use the same name freely.
+        """
         name = _check_name(name, "person")
         try:
             zone(tz)
         except TimeFormatError as exc:
             raise UserError(str(exc)) from None
         with self._db.begin() as db:
-            if db.scalar(sa.select(Person.id).where(Person.name == name)) is not None:
-                raise Conflict(f"a person named {name!r} already exists")
             user = None
             if user_name is not None:
                 user = db.scalar(sa.select(User).where(User.name == user_name))
                 if user is None:
                     raise NotFound(f"no user named {user_name!r}")
+            if _has_name(db, name, user.id if user else None):
+                raise Conflict(_clash_message(name, user))
             person = Person(name=name, tz=tz, user_id=user.id if user else None, created_ms=self._clock.now_ms())
             db.add(person)
-            db.flush()
+            try:
+                db.flush()
+            except sa.exc.IntegrityError:  # a concurrent add of the same name in the same account won the race
+                raise Conflict(_clash_message(name, user)) from None
             return self._info(person, user)
 
     def list(self, user_id: int | None = None) -> list[PersonInfo]:
         """All people, or those managed by `user_id`."""
         with self._db() as db:
-            stmt = sa.select(Person, User).outerjoin(User, Person.user_id == User.id).order_by(Person.name)
+            stmt = sa.select(Person, User).outerjoin(User, Person.user_id == User.id).order_by(Person.name, Person.id)
             if user_id is not None:
                 stmt = stmt.where(Person.user_id == user_id)
             return [self._info(p, u) for p, u in db.execute(stmt)]
 
     def get(self, ref: str | int, user_id: int | None = None) -> PersonInfo:
-        """Find by id or name; with `user_id`, only among that account's people (else NotFound)."""
+        """Find a person by id or name.
+
+        With `user_id` (the web, the API, anything acting for an account): only among that account's people,
+        by name or id; anything else is NotFound, with the same message whether or not it exists elsewhere.
+
+        Without (the administrator: the CLI and config.toml): over every account, by NAME, ACCOUNT/NAME
+        (the account's user name) or id. A bare NAME that several accounts use is AmbiguousPerson, whose
+        message lists the ACCOUNT/NAME and id of each, rather than a silent pick of one.
+        """
         with self._db() as db:
-            stmt = sa.select(Person, User).outerjoin(User, Person.user_id == User.id)
+            stmt = sa.select(Person, User).outerjoin(User, Person.user_id == User.id).order_by(Person.id)
             if user_id is not None:
                 stmt = stmt.where(Person.user_id == user_id)
             # An int is an id; text is a name first (a person may be called "3"), then an id.
-            row = None if isinstance(ref, int) else db.execute(stmt.where(Person.name == ref)).first()
-            if row is None and (isinstance(ref, int) or ref.isdigit()):
-                row = db.execute(stmt.where(Person.id == int(ref))).first()
-            if row is None:
+            rows = [] if isinstance(ref, int) else db.execute(stmt.where(Person.name == ref)).all()
+            if not rows and isinstance(ref, str) and user_id is None and "/" in ref:
+                # ACCOUNT/NAME, compared whole so that a "/" inside either part needs no escaping
+                rows = db.execute(stmt.where(User.name + "/" + Person.name == ref)).all()
+            if not rows and (isinstance(ref, int) or (ref.isascii() and ref.isdigit())) and 0 < int(ref) <= MAX_ID:
+                rows = db.execute(stmt.where(Person.id == int(ref))).all()
+            if not rows:
                 raise NotFound(f"no person {ref!r}")
-            return self._info(*row)
+            if len(rows) > 1:
+                raise AmbiguousPerson(_ambiguity_message(str(ref), [self._info(p, u) for p, u in rows]))
+            return self._info(*rows[0])
 
     def link(self, person_ref: str | int, user_name: str) -> PersonInfo:
+        """Give a person to account `user_name` (refused if that account has a person of the same name)."""
+        person_id = self.get(person_ref).id
         with self._db.begin() as db:
             user = db.scalar(sa.select(User).where(User.name == user_name))
             if user is None:
                 raise NotFound(f"no user named {user_name!r}")
-            person = db.get(Person, self.get(person_ref).id)
+            person = db.get(Person, person_id)
             assert person is not None
+            if person.user_id == user.id:
+                return self._info(person, user)
+            if _has_name(db, person.name, user.id):
+                raise Conflict(_clash_message(person.name, user))
             person.user_id = user.id
+            try:
+                db.flush()
+            except sa.exc.IntegrityError:
+                raise Conflict(_clash_message(person.name, user)) from None
             return self._info(person, user)
+
+
+class AmbiguousPerson(UserError):
+    """A bare name several accounts use (only the administrator's look-up can meet one)."""
+
+
+def _clash_message(name: str, user: User | None) -> str:
+    """Names only the account asked about (the signed-in one on the web), never another."""
+    if user is None:
+        return f"a person named {name!r} with no account already exists"
+    return f"the account {user.name!r} already has a person named {name!r}"
+
+
+def _has_name(db: so.Session, name: str, user_id: int | None) -> bool:
+    """Whether account `user_id` (None: no account) has a person called `name`.
+
+    Only that account's rows are read, so the answer cannot depend on, or reveal, another account's names.
+    """
+    owner = Person.user_id.is_(None) if user_id is None else Person.user_id == user_id
+    return db.scalar(sa.select(Person.id).where(Person.name == name, owner).limit(1)) is not None
+
+
+def _ambiguity_message(ref: str, found: list[PersonInfo]) -> str:
+    def label(p: PersonInfo) -> str:
+        return f"{p.user_name}/{p.name} (id {p.id})" if p.user_name is not None else f"{p.name} with no account (id {p.id})"
+
+    return (f"{len(found)} people match {ref!r}: {', '.join(label(p) for p in found)}; "
+            f"name one as ACCOUNT/NAME or by its id")  # fmt: skip
 
 
 class Users:

@@ -4,8 +4,8 @@ Nothing is built at import time: the composition root (`tracker.cli`) calls `cre
 `Tracker`, and every view reaches the services through `web.context.services()`.
 
 Blueprints: `auth` (first run, sign in/out), `dashboard` (Overview, Sleep, Evidence, Devices), `sessions`,
-`data` (CSV import/export), `api` (/api/v1, JSON). `security` adds the headers, CSP, CSRF policy and the
-sign-in rate limit.
+`data` (CSV import/export), `people_page` (the account's people), `api` (/api/v1, JSON). `security` adds
+the headers, CSP, CSRF policy and the sign-in rate limit.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def create_app(
     `secure_cookies`: send the cookie only over HTTPS; by default `[web] secure_cookies` (false: the
     default deployment is plain HTTP on 127.0.0.1).
     """
-    from web import api, auth, dashboard, data, errors, security, sessions, tokens, trials
+    from web import api, auth, dashboard, data, errors, people_page, security, sessions, tokens, trials
     from web.context import template_context
     from web.present import register_filters
     from web.sync_jobs import SyncJobs
@@ -84,6 +84,7 @@ def create_app(
     errors.init_app(app)
     register_filters(app)
     app.context_processor(template_context)
-    for blueprint in (auth.bp, dashboard.bp, sessions.bp, data.bp, api.bp, api.docs_bp, trials.bp, tokens.bp):
+    for blueprint in (auth.bp, dashboard.bp, sessions.bp, data.bp, api.bp, api.docs_bp, trials.bp, tokens.bp,
+                      people_page.bp):
         app.register_blueprint(blueprint)
     return app

@@ -205,7 +205,7 @@ def headline(report: Mapping[str, Any]) -> Headline:
     question = f"Does massage change your {what} on the {night} night after it?"
     row = primary_row(report)
     if row is None:
-        return Headline(question, f"No answer yet: there are no nights to compare.", "",
+        return Headline(question, "No answer yet: there are no nights to compare.", "",
                         "Wear the ring or watch at night and log your massage sessions.", "not enough data")  # fmt: skip
     verdict = str(row.get("verdict") or "")
     estimate = _estimate(row)

@@ -263,7 +263,31 @@ def openapi_document(max_points: int) -> dict[str, Any]:
                         ),
                         **_errors(401),
                     },
-                }
+                },
+                "post": {
+                    "summary": "Add a person to this account",
+                    "description": "The name must be new within this account only; other accounts may use it too. "
+                    "`timezone` defaults to the server's `[people] default_timezone`.",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["name"],
+                                    "properties": {
+                                        "name": {"type": "string", "minLength": 1, "maxLength": 80},
+                                        "timezone": {"type": "string", "description": "IANA, e.g. Europe/Berlin"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _json({"$ref": "#/components/schemas/Person"}, "Created"),
+                        **_errors(400, 401, 403, 409, 422),
+                    },
+                },
             },
             "/api/v1/sessions": {
                 "get": {

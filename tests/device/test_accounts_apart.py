@@ -6,13 +6,21 @@ accounts on one database (SQLite, and PostgreSQL when configured).
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from tests.device.test_cli_band import _free_port
 from tests.device.test_collector import World, _world
+from tests.tracker.test_person_names import two_mums
 from tracker.bootstrap import Tracker
+from tracker.cli import main
 from tracker.errors import Conflict
 from tracker.storage.models import Device, HeartRateRow, SleepRow
 
@@ -72,3 +80,37 @@ def test_device_strings_longer_than_their_columns_are_cut_not_fatal(tracker: Tra
     with tracker.sessionmaker() as db:
         stored = db.scalar(sa.select(Device).where(Device.id == info.id))
         assert stored is not None and stored.firmware == "1.0" and len(stored.serial or "") == 120
+
+
+def test_cli_pairs_by_account_slash_name_and_refuses_a_name_two_accounts_use(
+    tracker: Tracker, config_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`tracker pair ADDRESS --person Mum` with a Mum in two accounts exits 2 and pairs nothing;
+    `--person bo/Mum` pairs the ring (an emulated one, in another process over TCP) to bo's Mum."""
+    ana_mum, bo_mum = two_mums(tracker)
+    port = _free_port()
+    emulator = subprocess.Popen(
+        [sys.executable, "-m", "tracker", "--config", str(config_file), "emulate", "--profile", "ring", "--days", "1",
+         "--transport", f"tcp-server:127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert emulator.stdout is not None and "emulating a ring" in emulator.stdout.readline()
+        cfg, transport = ["--config", str(config_file)], ["--transport", f"tcp-client:127.0.0.1:{port}"]
+        capsys.readouterr()
+        for _ in range(20):  # the emulator may still be starting
+            if main([*cfg, "scan", "--seconds", "1", "--json", *transport]) == 0:
+                break
+            time.sleep(0.25)
+        [ring] = [r for r in json.loads(capsys.readouterr().out) if r["family"] == "colmi"]
+        assert main([*cfg, "pair", ring["address"], "--person", "Mum", *transport]) == 2
+        err = capsys.readouterr().err
+        assert f"ana/Mum (id {ana_mum.id}), bo/Mum (id {bo_mum.id})" in err and "ACCOUNT/NAME" in err
+        assert tracker.devices.list() == []
+        assert main([*cfg, "pair", ring["address"], "--person", "bo/Mum", *transport]) == 0
+        assert capsys.readouterr().out.startswith("paired ")
+        (device,) = tracker.devices.list()
+        assert device.person_id == bo_mum.id and device.address == ring["address"]
+    finally:
+        emulator.terminate()
+        emulator.wait(10)

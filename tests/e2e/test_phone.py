@@ -50,7 +50,7 @@ def session_path(server: LiveServer) -> str:
 
 
 @pytest.mark.parametrize("path", ["/", "/sessions", "/sessions/new", "/sleep", "/evidence", "/devices", "/data",
-                                  "SESSION"])  # fmt: skip
+                                  "/people", "SESSION"])  # fmt: skip
 def test_nothing_wider_than_a_phone(phone_ui: Watch, live_server: LiveServer, path: str) -> None:
     page: Any = phone_ui.page
     if path == "SESSION":

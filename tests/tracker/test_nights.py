@@ -68,13 +68,14 @@ def test_import_stores_nights_that_equal_the_raw_computation(tracker: Tracker) -
 
 def test_incremental_syncs_and_deletions_keep_summaries_equal_to_recomputation(tracker: Tracker) -> None:
     person = tracker.people.add("Ben", "America/New_York")
-    seed_person(tracker, person, nights=12, seed=3)
+    seeded = seed_person(tracker, person, nights=12, seed=3)
     before = tracker.nights.nights(person.id)
     last = before[-1]
 
-    # A sync in small chunks, as the collector writes: a new night after the last one, and RR inside it.
+    # A sync of the same ring in small chunks, as the collector writes: a new night after the last one,
+    # and RR inside it.
     small = Ingest(tracker.sessionmaker, chunk_rows=7)
-    prov = Provenance(person.id, Source.HISTORY)
+    prov = Provenance(person.id, Source.HISTORY, seeded.device.id)
     onset = last.sleep_onset_ms + DAY_MS
     spans = [(onset - 10 * MIN_MS, onset, "awake")]
     t = onset
@@ -192,3 +193,23 @@ def test_cli_rebuild(tracker: Tracker, config_file: Path, capsys) -> None:  # ty
     assert "Flo: 6 nights" in capsys.readouterr().out
     _assert_equal(tracker.nights.nights(person.id), _recomputed(tracker, person.id))
     assert main(["--config", str(config_file), "nights", "rebuild", "--person", "Nobody"]) == 2
+
+
+def test_a_night_takes_one_source_per_metric(tracker: Tracker) -> None:
+    """An imported file's few readings inside a ring's night neither set its resting HR nor join its HRV
+    windows, and a second device's stages do not double the night (tracker.sources.RULE per night)."""
+    person = tracker.people.add("Cy", "Europe/Berlin")
+    seed_person(tracker, person, nights=6, seed=9)
+    before = {n.label: n for n in tracker.nights.nights(person.id)}
+    night = before[max(before)]
+    onset = night.sleep_onset_ms
+    imported = Provenance(person.id, Source.IMPORT)
+    Ingest(tracker.sessionmaker).heart_rate([(onset + 90 * MIN_MS + k * MIN_MS, 30) for k in range(6)], imported)
+    rng = np.random.default_rng(1)
+    Ingest(tracker.sessionmaker).rr(rr_series(rng, onset + 95 * MIN_MS, 120, 400.0, 150), imported)
+    band = tracker.devices.upsert("AA:BB:CC:00:00:09", person.id, name="Cy's band", family="huami")
+    Ingest(tracker.sessionmaker).sleep([(night.sleep_onset_ms + 5 * MIN_MS, night.sleep_onset_ms + 45 * MIN_MS, "deep")],
+                                       Provenance(person.id, Source.HISTORY, band.id))
+    after = {n.label: n for n in tracker.nights.nights(person.id)}
+    assert _same(after[night.label], night), (after[night.label], night)
+    _assert_equal(tuple(after[k] for k in sorted(after)), _recomputed(tracker, person.id))

@@ -237,9 +237,9 @@ def test_samples_are_downsampled_to_at_most_2000_points(api: FlaskClient, tracke
 def test_large_ranges_are_bucketed_in_the_database_first(
     api: FlaskClient, tracker: Tracker, ana: PersonInfo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import web.api
+    import web.api_charts
 
-    monkeypatch.setattr(web.api, "PREAGGREGATE_ROWS", 1000)
+    monkeypatch.setattr(web.api_charts, "PREAGGREGATE_ROWS", 1000)
     _heart_rate(tracker, ana, T0_MS - 5_000_000, 5000)
     body = api.get(f"/api/v1/samples?kind=heart_rate&from={T0_MS - 5_000_000}&to={T0_MS}&max_points=20").get_json()
     assert body["total"] == 5000 and len(body["x"]) == 20

@@ -65,7 +65,6 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from tracker.analysis.artifacts import (
     MAX_FLAGGED_PCT,
@@ -77,18 +76,19 @@ from tracker.analysis.artifacts import (
     valid_pairs,
 )
 
+# DFA and the spectral helpers live in their own modules; re-exported here, where callers look for them.
+from tracker.analysis.dfa import DFA_ALPHA1_BOX_BEATS, DFA_MIN_BEATS, dfa_alpha1  # noqa: F401
+from tracker.analysis.spectral import band_power, detrend_linear, not_a_knot_spline, welch_psd  # noqa: F401
+
 RESAMPLE_HZ = 4.0
 WELCH_NPERSEG = 1024  # 256 s at 4 Hz
 WELCH_NFFT_MIN = 4096  # zero-padding: 4 Hz / 4096 ≈ 0.001 Hz grid for the trapezoid rule
-WELCH_BLOCK_SEGMENTS = 32  # segments per batched FFT (memory locality only; no effect on results)
 VLF_BAND_HZ = (0.0033, 0.04)
 LF_BAND_HZ = (0.04, 0.15)
 HF_BAND_HZ = (0.15, 0.40)
 MIN_HF_S = 60.0
 MIN_LF_S = 120.0
 MIN_VLF_S = 300.0
-DFA_ALPHA1_BOX_BEATS = tuple(range(4, 17))
-DFA_MIN_BEATS = 64
 STRESS_BIN_MS = 50.0
 
 HRV_KEYS: tuple[str, ...] = (
@@ -306,19 +306,27 @@ def windowed_ln_rmssd(
 # the three metric families
 
 
+def _sample_sd(x: np.ndarray) -> float:
+    """SD with ddof=1, the same operations as ``np.std(x, ddof=1)`` (bit-identical) without its overhead."""
+    dev = x - x.sum() / x.size
+    return math.sqrt(float((dev * dev).sum()) / (x.size - 1))
+
+
 def _time_domain(rr: np.ndarray, valid: np.ndarray) -> dict[str, float | None]:
     rv = rr[valid]
     d = _valid_diffs_ms(rr, valid)
     out: dict[str, float | None] = dict.fromkeys(
         ("mean_nn_ms", "sdnn_ms", "rmssd_ms", "ln_rmssd", "sdsd_ms", "pnn50_pct", "pnn20_pct", "mean_hr_bpm")
     )
+    # Method calls and math.sqrt instead of np.mean/np.std: the same arithmetic, a fraction of the call cost,
+    # which is what a 5-minute window pays for.
     if rv.size >= 1:
-        out["mean_nn_ms"] = _num(np.mean(rv))
-        out["mean_hr_bpm"] = _num(np.mean(60000.0 / rv))
+        out["mean_nn_ms"] = _num(rv.sum() / rv.size)
+        out["mean_hr_bpm"] = _num((60000.0 / rv).sum() / rv.size)
     if rv.size >= 2:
-        out["sdnn_ms"] = _num(np.std(rv, ddof=1))
+        out["sdnn_ms"] = _num(_sample_sd(rv))
     if d.size >= 1:
-        rmssd = _num(np.sqrt(np.mean(d * d)))
+        rmssd = _num(math.sqrt(float((d * d).sum()) / d.size))
         out["rmssd_ms"] = rmssd
         out["ln_rmssd"] = math.log(rmssd) if rmssd else None
         abs_d = np.abs(d)
@@ -326,7 +334,7 @@ def _time_domain(rr: np.ndarray, valid: np.ndarray) -> dict[str, float | None]:
         out["pnn50_pct"] = _num(100.0 * np.count_nonzero(abs_d > 50.0) / d.size)
         out["pnn20_pct"] = _num(100.0 * np.count_nonzero(abs_d > 20.0) / d.size)
     if d.size >= 2:
-        out["sdsd_ms"] = _num(np.std(d, ddof=1))
+        out["sdsd_ms"] = _num(_sample_sd(d))
     return out
 
 
@@ -336,60 +344,13 @@ def _beat_times_s(rr: np.ndarray) -> np.ndarray:
     return np.cumsum(step) / 1000.0
 
 
-def _band_power(f_hz: np.ndarray, psd: np.ndarray, band: tuple[float, float]) -> float:
-    lo, hi = band
-    m = (f_hz >= lo) & (f_hz < hi)
-    if np.count_nonzero(m) < 2:
-        return 0.0
-    return float(np.trapezoid(psd[m], f_hz[m]))
-
-
-def welch_psd(x: np.ndarray, fs_hz: float, nperseg: int, nfft: int) -> tuple[np.ndarray, np.ndarray]:
-    """One-sided Welch density (unit²/Hz): periodic Hann, 50 % overlap, per-segment mean removal.
-
-    Numerically the same as ``scipy.signal.welch(x, fs_hz, "hann", nperseg, nperseg // 2, nfft,
-    detrend="constant", scaling="density")`` (checked in the tests), but all segments go through one
-    batched rfft: scipy ≥ 1.16 loops over segments in Python, which dominated a night-long analysis.
-    """
-    from scipy import fft as scipy_fft  # imported on first use: scipy is heavy and most callers never get here
-    from scipy import signal
-
-    step = nperseg - nperseg // 2
-    segments = sliding_window_view(x, nperseg)[::step]
-    window = signal.get_window("hann", nperseg)  # periodic ("fftbins") Hann, as scipy's welch uses
-    power_sum = np.zeros(nfft // 2 + 1)
-    # Blocks of segments keep the zero-padded spectra cache-sized; a 25-h night has ~700 segments.
-    for first in range(0, segments.shape[0], WELCH_BLOCK_SEGMENTS):
-        block = segments[first : first + WELCH_BLOCK_SEGMENTS]
-        spectra = scipy_fft.rfft((block - block.mean(axis=1, keepdims=True)) * window, n=nfft, axis=1)
-        power_sum += np.einsum("ij,ij->j", spectra.real, spectra.real)
-        power_sum += np.einsum("ij,ij->j", spectra.imag, spectra.imag)
-    psd = power_sum / (segments.shape[0] * fs_hz * float(window @ window))
-    # One-sided: double every bin except DC and (for even nfft) Nyquist, which have no mirror image.
-    psd[1 : None if nfft % 2 else -1] *= 2.0
-    return np.fft.rfftfreq(nfft, 1.0 / fs_hz), psd
-
-
-def detrend_linear(x: np.ndarray) -> np.ndarray:
-    """Remove the least-squares line (same result as ``scipy.signal.detrend(x, type="linear")``).
-
-    Closed form with a centred abscissa instead of scipy's general lstsq, which cost more than the FFTs
-    on a night-long series.
-    """
-    k = np.arange(x.size) - (x.size - 1) / 2.0
-    slope = float(k @ x) / float(k @ k) if x.size > 1 else 0.0
-    return x - x.mean() - slope * k
-
-
 def _psd_ms2_per_hz(rr: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Welch PSD (ms²/Hz) of the 4-Hz cubic-spline tachogram (flagged beats bridged), linearly detrended."""
-    from scipy import interpolate  # imported on first use, as in welch_psd
-
     t_s = _beat_times_s(rr)[valid]
     rv = rr[valid]
     n = int(np.floor((t_s[-1] - t_s[0]) * RESAMPLE_HZ)) + 1
     grid_s = t_s[0] + np.arange(n) / RESAMPLE_HZ
-    tachogram = interpolate.CubicSpline(t_s, rv, bc_type="not-a-knot")(grid_s)
+    tachogram = not_a_knot_spline(t_s, rv, grid_s)
     tachogram = detrend_linear(tachogram)
     nperseg = min(WELCH_NPERSEG, n)
     return welch_psd(tachogram, RESAMPLE_HZ, nperseg, max(WELCH_NFFT_MIN, nperseg))
@@ -407,9 +368,9 @@ def _frequency_domain(rr: np.ndarray, valid: np.ndarray) -> dict[str, float | No
         hf = lf = vlf = 0.0
     else:
         f_hz, psd = _psd_ms2_per_hz(rr, valid)
-        hf = _num(_band_power(f_hz, psd, HF_BAND_HZ))
-        lf = _num(_band_power(f_hz, psd, LF_BAND_HZ))
-        vlf = _num(_band_power(f_hz, psd, VLF_BAND_HZ))
+        hf = _num(band_power(f_hz, psd, HF_BAND_HZ))
+        lf = _num(band_power(f_hz, psd, LF_BAND_HZ))
+        vlf = _num(band_power(f_hz, psd, VLF_BAND_HZ))
     lf = lf if clean_s >= MIN_LF_S else None
     vlf = vlf if clean_s >= MIN_VLF_S else None
     out.update(vlf_ms2=vlf, lf_ms2=lf, hf_ms2=hf)
@@ -420,35 +381,22 @@ def _frequency_domain(rr: np.ndarray, valid: np.ndarray) -> dict[str, float | No
     return out
 
 
-def dfa_alpha1(rr_ms: np.ndarray | Sequence[float]) -> float | None:
-    """DFA α1 over box sizes 4–16 beats (see module docstring); None below 64 beats or for a flat series.
+def time_domain(rr_ms: np.ndarray | Sequence[float], valid: np.ndarray | None = None) -> dict[str, float | None]:
+    """Time-domain metrics alone (the `analyze_rr` keys), over ``valid`` beats (None: every beat; no gate).
 
-    Pass already-cleaned beats (``rr[gate.valid]``). Vectorised: per box size, the integrated series is
-    reshaped into (boxes, n) views from both ends and detrended with the closed-form least-squares slope;
-    the only Python loop is over the 13 box sizes (and the two box directions).
+    With `frequency_domain`, the part of `analyze_rr` that other tools' ``hrv_time`` + ``hrv_frequency``
+    compute: benchmarks/hrv.py times this pair against neurokit2's like for like.
     """
     rr = as_rr_array(rr_ms)
-    if rr.size < DFA_MIN_BEATS or not np.all(np.isfinite(rr)):
-        return None
-    y = np.cumsum(rr - rr.mean())
-    log_n = np.log(np.asarray(DFA_ALPHA1_BOX_BEATS, dtype=np.float64))
-    log_f = np.empty_like(log_n)
-    for j, n in enumerate(DFA_ALPHA1_BOX_BEATS):
-        m = y.size // n
-        x = np.arange(n) - (n - 1) / 2.0  # centred abscissa: slope = Σx·y / Σx², independent of the mean
-        resid_ss = 0.0
-        for boxes in (y[: m * n].reshape(m, n), y[y.size - m * n :].reshape(m, n)):  # from start, from end
-            # Rebase each box on its first value so the sums below stay small (no cancellation).
-            b = boxes - boxes[:, :1]
-            s1 = b.sum(axis=1)
-            sxy = b @ x
-            s2 = np.einsum("ij,ij->i", b, b)
-            # Least-squares residual per box: Σ(b − mean)² − (Σx·b)²/Σx².
-            resid_ss += float(np.sum(s2 - s1 * s1 / n - sxy * sxy / (x @ x)))
-        if resid_ss <= 0.0:
-            return None
-        log_f[j] = 0.5 * math.log(resid_ss / (2 * m * n))
-    return _num(np.polyfit(log_n, log_f, 1)[0])
+    return _time_domain(rr, _valid_mask(rr, valid))
+
+
+def frequency_domain(
+    rr_ms: np.ndarray | Sequence[float], valid: np.ndarray | None = None
+) -> dict[str, float | None]:
+    """Frequency-domain metrics alone, over ``valid`` beats (None: every beat; no gate); see `time_domain`."""
+    rr = as_rr_array(rr_ms)
+    return _frequency_domain(rr, _valid_mask(rr, valid))
 
 
 def stress_index(rr_ms: np.ndarray | Sequence[float]) -> float | None:
@@ -461,7 +409,9 @@ def stress_index(rr_ms: np.ndarray | Sequence[float]) -> float | None:
         return None
     bins = np.floor(rv / STRESS_BIN_MS).astype(np.int64)
     amo_pct = 100.0 * np.bincount(bins - bins.min()).max() / rv.size
-    mo_s = float(np.median(rv)) / 1000.0
+    # Median from one partial sort: np.median's arithmetic (mean of the two middle values), less overhead.
+    mid = np.partition(rv, [(rv.size - 1) // 2, rv.size // 2])
+    mo_s = 0.5 * (float(mid[(rv.size - 1) // 2]) + float(mid[rv.size // 2])) / 1000.0
     return _num(amo_pct / (2.0 * mo_s * mxdmn_s))
 
 
@@ -472,8 +422,8 @@ def _nonlinear(rr: np.ndarray, valid: np.ndarray) -> dict[str, float | None]:
         x, y = rr[:-1][pairs], rr[1:][pairs]
         if x.size >= 2:
             # SD(x ± y)/√2 equals SD((x ± y)/√2) but keeps a constant series at exactly 0 (no rounding dust).
-            out["sd1_ms"] = _num(np.std(x - y, ddof=1) / math.sqrt(2.0))
-            out["sd2_ms"] = _num(np.std(x + y, ddof=1) / math.sqrt(2.0))
+            out["sd1_ms"] = _num(_sample_sd(x - y) / math.sqrt(2.0))
+            out["sd2_ms"] = _num(_sample_sd(x + y) / math.sqrt(2.0))
             out["sd1_sd2"] = _ratio(out["sd1_ms"], out["sd2_ms"])
     rv = rr[valid]
     out["dfa_alpha1"] = dfa_alpha1(rv)

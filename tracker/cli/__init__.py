@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "token": ("data", "API tokens for scripts"),
     "person": ("data", "people whose data is tracked"),
     "import": ("data", "import CSV files, a Gadgetbridge database, an Apple Health export or FIT files"),
-    "export": ("data", "export a person's data as the four CSV files"),
+    "export": ("data", "export a person's data as CSV files (the four importable ones and device_metrics.csv)"),
     "session": ("session_cmd", "massage and rest-control sessions"),
     "jobs": ("session_cmd", "scheduled jobs and their next run"),
     "runs": ("session_cmd", "recent sync, capture and import runs"),

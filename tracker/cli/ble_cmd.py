@@ -16,19 +16,29 @@ from tracker.model import Phase
 from tracker.timefmt import format_local
 
 from .output import print_json, print_table
+from .person_arg import add_person_option
 from .runtime import devices_of, make_runtime
 
 
 @contextmanager
 def ble_tracker(cfg: Config, transport: str | None) -> Iterator[Tracker]:
     tracker = build_tracker(cfg)
+    try:
+        with radio(tracker, transport):
+            yield tracker
+    finally:
+        tracker.close()
+
+
+@contextmanager
+def radio(tracker: Tracker, transport: str | None) -> Iterator[None]:
+    """The Bluetooth runtime (its event loop thread and collector) for the duration of the block."""
     runtime = make_runtime(tracker, transport=transport)
     try:
         runtime.start()
-        yield tracker
+        yield
     finally:
         runtime.stop()
-        tracker.close()
 
 
 def cmd_scan(cfg: Config, args: argparse.Namespace) -> int:
@@ -51,11 +61,15 @@ def parse_auth_key(text: str | None) -> bytes | None:
 
 def cmd_pair(cfg: Config, args: argparse.Namespace) -> int:
     auth_key = parse_auth_key(args.auth_key)
-    with ble_tracker(cfg, args.transport) as tracker:
-        person = tracker.people.get(args.person)
-        devices = devices_of(tracker)
-        device_id = devices.require_collector().pair(args.address, person.id, auth_key)
-        info = devices.get(device_id)
+    tracker = build_tracker(cfg)
+    try:
+        person = tracker.people.get(args.person)  # an unknown or ambiguous name fails before any radio work
+        with radio(tracker, args.transport):
+            devices = devices_of(tracker)
+            device_id = devices.require_collector().pair(args.address, person.id, auth_key)
+            info = devices.get(device_id)
+    finally:
+        tracker.close()
     print(f"paired {info.name} ({info.family}, {info.address}) as device {info.id} for {person.name}; "
           f"battery {info.battery_pct if info.battery_pct is not None else '?'} %")  # fmt: skip
     return 0
@@ -194,7 +208,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=cmd_scan)
     p = sub.add_parser("pair", help="connect, read device information and battery, store the device")
     p.add_argument("address", help="as printed by scan")
-    p.add_argument("--person", required=True)
+    add_person_option(p, required=True)
     p.add_argument("--auth-key", metavar="HEX",
                    help="a Huami band's 16-byte auth key (32 hex digits; from Gadgetbridge or the vendor-cloud token tools)")  # fmt: skip
     _transport(p)

@@ -16,6 +16,7 @@ from tracker.storage.db import make_engine, upgrade_schema
 from .account_cmd import expiry_ms
 from .account_cmd import register as register_account_commands
 from .output import print_json, print_table
+from .person_arg import add_person_option
 
 
 def open_tracker(cfg: Config) -> Tracker:
@@ -240,7 +241,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = sub.add_parser("import", help="import CSV files, a Gadgetbridge database, an Apple Health export or FIT files")
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories")
-    p.add_argument("--person")
+    add_person_option(p)
     p.add_argument("--device", help="from a Gadgetbridge database, import only this device (name, alias or MAC)")
     p.add_argument("--undo", type=int, metavar="RUN", help="delete exactly the rows import run RUN stored (see `tracker runs`)")
     p.add_argument("--yes", action="store_true", help="with --undo: do not ask before deleting")
@@ -248,7 +249,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = sub.add_parser("export", help="export a person's data as CSV files (the four importable ones and device_metrics.csv)")
     p.add_argument("directory", type=Path, metavar="DIR")
-    p.add_argument("--person", required=True)
+    add_person_option(p, required=True)
     p.add_argument("--from", dest="date_from", type=_date, help="first local date (YYYY-MM-DD)")
     p.add_argument("--to", dest="date_to", type=_date, help="last local date, inclusive")
     p.set_defaults(handler=cmd_export)

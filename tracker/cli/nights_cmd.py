@@ -7,6 +7,8 @@ import argparse
 from tracker.bootstrap import build_tracker
 from tracker.config import Config
 
+from .person_arg import add_person_option
+
 
 def cmd_rebuild(cfg: Config, args: argparse.Namespace) -> int:
     tracker = build_tracker(cfg)
@@ -24,5 +26,5 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         dest="nights_command", metavar="ACTION", required=True
     )
     p = nights.add_parser("rebuild", help="recompute every night's summary from the stored samples")
-    p.add_argument("--person", help="name or id (default: everyone)")
+    add_person_option(p, absent="default: everyone")
     p.set_defaults(handler=cmd_rebuild)

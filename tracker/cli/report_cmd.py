@@ -13,6 +13,7 @@ from tracker.config import Config
 from tracker.errors import UserError
 
 from .output import print_json
+from .person_arg import add_person_option
 
 HRV_LABELS = {
     "n_beats": ("beats", ""), "n_flagged": ("flagged beats", ""), "flagged_pct": ("flagged", "%"),
@@ -139,6 +140,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_hrv)
     p = sub.add_parser("report", help="does massage change your heart rate, HRV, sleep, pain, mood?")
-    p.add_argument("--person")
+    add_person_option(p, absent="default: the only person")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_report)

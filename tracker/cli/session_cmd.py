@@ -18,6 +18,7 @@ from tracker.sessions import SELF_REPORTS, SessionFields, SessionInfo, normalize
 from tracker.timefmt import format_local, parse_local
 
 from .output import print_json, print_table
+from .person_arg import add_person_option
 from .scheduling import ApsJobPort
 
 
@@ -228,11 +229,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         dest="session_command", metavar="ACTION", required=True
     )
     p = session.add_parser("add", help="log a past session or plan a future one (prints the new id)")
-    p.add_argument("--person", required=True)
+    add_person_option(p, required=True)
     _session_options(p)
     p.set_defaults(handler=cmd_add)
     p = session.add_parser("list", help="list sessions")
-    p.add_argument("--person")
+    add_person_option(p, absent="default: everyone")
     p.add_argument("--status", choices=[str(s) for s in SessionStatus])
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_list)
@@ -254,7 +255,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=cmd_done)
     p = session.add_parser("import-ics", help="plan sessions from matching iCalendar events")
     p.add_argument("file", type=Path)
-    p.add_argument("--person", required=True)
+    add_person_option(p, required=True)
     p.add_argument("--match", default="massage", help="case-insensitive text the event title must contain")
     p.set_defaults(handler=cmd_import_ics)
 

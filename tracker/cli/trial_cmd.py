@@ -12,6 +12,7 @@ from tracker.config import Config
 from tracker.errors import UserError
 
 from .output import print_json, print_table
+from .person_arg import add_person_option
 from .session_cmd import planning_tracker
 
 
@@ -88,7 +89,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         dest="trial_command", metavar="ACTION", required=True
     )
     p = trial.add_parser("plan", help="randomise which weekly slot is the massage, and plan every session")
-    p.add_argument("--person", required=True)
+    add_person_option(p, required=True)
     p.add_argument("--weeks", type=int, required=True, help=f"weeks (≥ {MIN_WEEKS_FOR_ALPHA} for a result at 5 %%)")
     p.add_argument("--slots", required=True, help='two weekly slots in the person\'s time zone, e.g. "Tue 18:00,Fri 18:00"')
     p.add_argument("--minutes", type=int, default=60, help="length of every session (default 60)")
@@ -96,10 +97,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_plan)
     p = trial.add_parser("show", help="the allocation, seed, deviations and the result so far")
-    p.add_argument("--person", required=True)
+    add_person_option(p, required=True)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_show)
     p = trial.add_parser("stop", help="end the trial early: cancel its planned sessions and record why")
-    p.add_argument("--person", required=True)
+    add_person_option(p, required=True)
     p.add_argument("--reason", required=True)
     p.set_defaults(handler=cmd_stop)

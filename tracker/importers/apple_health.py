@@ -24,7 +24,6 @@ import io
 import re
 import zipfile
 from collections import Counter as Tally
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 

@@ -16,7 +16,7 @@ import sqlalchemy.orm as so
 
 from tracker.clock import Clock
 from tracker.errors import UserError
-from tracker.ingest import IngestCounts, Provenance
+from tracker.ingest import IngestCounts
 from tracker.model import RunKind, RunStatus
 from tracker.storage.models import Device, Run
 

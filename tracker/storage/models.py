@@ -62,11 +62,24 @@ class ApiToken(Base):
 
 
 class Person(Base):
-    """Whose data it is; every local-time computation uses `tz`."""
+    """Whose data it is; every local-time computation uses `tz`.
+
+    Names are unique within an account, not across accounts: two households may both have a "Mum", and
+    a clash must never tell one account what another has. People with no account (added by the
+    administrator, not yet linked) are unique among themselves; the partial index covers them because a
+    unique constraint treats every NULL user_id as distinct.
+    """
 
     __tablename__ = "person"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "name", name="uq_person_user_id_name"),
+        sa.Index(
+            "uq_person_name_no_account", "name", unique=True,
+            sqlite_where=sa.text("user_id IS NULL"), postgresql_where=sa.text("user_id IS NULL"),
+        ),  # fmt: skip
+    )
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    name: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
     tz: so.Mapped[str] = so.mapped_column(sa.String(64))
     user_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True

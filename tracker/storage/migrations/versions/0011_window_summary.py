@@ -1,7 +1,7 @@
 """window_summary: stored capture-window summaries; sample_epoch: a per-person counter of sample changes
 
 Revision ID: 0011
-Revises: 0010
+Revises: 0009
 
 Both start empty: the first report computes the summaries of its windows and stores them.
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
