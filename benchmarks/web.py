@@ -76,18 +76,6 @@ class Row:
         return not (self.memory_mb is not None and max(self.memory_mb) > EVIDENCE_EXTRA_MB)
 
 
-def sign_in(app: Any, user: str, password: str) -> Any:
-    client = app.test_client()
-    page = client.get("/signin").get_data(as_text=True)
-    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
-    if not match:
-        raise SystemExit("no csrf-token on /signin")
-    answer = client.post("/signin", data={"name": user, "password": password, "csrf_token": match.group(1)})
-    if answer.status_code != 302:
-        raise SystemExit(f"sign-in as {user} failed: HTTP {answer.status_code}")
-    return client
-
-
 def short(url: str) -> str:
     parts = urlsplit(url)
     query = re.sub(r"(from|to)=(\d{5})\d+", r"\1=\2…", parts.query)
@@ -184,7 +172,7 @@ def run_backend(manifest: dict[str, Any], repeat: int, budget_s: float, profile_
     tracker = clinic_data.tracker_for(manifest)
     try:
         app = create_app(tracker, secret_key=SECRET)
-        clients = {u: sign_in(app, u, manifest["password"]) for u in {p["user"] for p in manifest["people"]}}
+        clients = {u: webprobe.sign_in(app, u, manifest["password"]) for u in {p["user"] for p in manifest["people"]}}
         rows = baselines(tracker, app, repeat)
         clinic = next(p for p in manifest["people"] if p["user"] == "clinic")
         subjects = [(span(clinic["days"]), clinic, True)]

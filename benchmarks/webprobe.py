@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import html.parser
+import re
 import statistics
 import time
 import tracemalloc
@@ -39,6 +40,19 @@ class Links(html.parser.HTMLParser):
             self.charts.append(a)
         elif tag != "form" and "data-sync-url" not in a and any(k.startswith("data-") and k.endswith("-url") for k in a):
             self.data_urls.extend(v for k, v in a.items() if k.startswith("data-") and k.endswith("-url") and v)
+
+
+def sign_in(app: Any, user: str, password: str) -> Any:
+    """A Flask test client signed in through the sign-in form."""
+    client = app.test_client()
+    page = client.get("/signin").get_data(as_text=True)
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+    if not match:
+        raise SystemExit("no csrf-token on /signin")
+    answer = client.post("/signin", data={"name": user, "password": password, "csrf_token": match.group(1)})
+    if answer.status_code != 302:
+        raise SystemExit(f"sign-in as {user} failed: HTTP {answer.status_code}")
+    return client
 
 
 def with_params(base: str, params: dict[str, Any]) -> str:
