@@ -8,8 +8,8 @@ years, the long-history person at 5 years with overnight RR), signed in with Fla
 real app (`web.create_app`), the pages Overview, Sessions, a session, Sleep and Evidence, and every JSON
 request (/api/v1/...) their scripts make on load (found as web/static/charts.js finds them), plus the
 report API. Each URL: one warm-up request, then the median of `--repeat` requests, wall time and CPU time
-of the serving process (time.process_time; the test client serves in this process; PostgreSQL's own
-server process is not included).
+of the serving process (time.process_time; the test client serves in this process, with one BLAS thread
+as `tracker run` sets it; PostgreSQL's own server process is not included).
 
 Evidence "cold" (the figure that counts): every report cache is emptied before each request, so each one
 computes the report, as after any sync; the warm figure (a cache hit) is reported separately. Its extra
@@ -41,6 +41,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tracker.cli import single_threaded_blas  # noqa: E402
+
+single_threaded_blas()  # as the `tracker` command sets it, before numpy loads (the server runs in this process)
 import webprobe  # noqa: E402
 import clinic_data  # noqa: E402  (it drops benchmarks/ from sys.path again, so `web` is the package)
 

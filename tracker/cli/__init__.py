@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,6 +46,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("serve_cmd", "serve the dashboard, run scheduled captures and syncs (one process)"),
     "demo": ("serve_cmd", "the whole service on emulated devices with 8 weeks of simulated history"),
 }
+
+
+# Thread pools of the numerical libraries numpy and scipy link (OpenBLAS, or MKL/OpenMP builds).
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def single_threaded_blas() -> None:
+    """One BLAS thread per process unless the environment says otherwise; call before numpy is imported
+    (OpenBLAS reads the variable once, when it loads).
+
+    Why: the analysis multiplies and decomposes small matrices (nights × ~15 columns), where OpenBLAS's
+    worker threads only spin: on the clinic data set (benchmarks/web.py) a cold 2-year Evidence report took
+    1.1 s CPU with them and 0.78 s without, and at 5 years their SVDs were 3.9 s of a 22 s profile. The web
+    server already answers requests on several threads of its own.
+    """
+    for name in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
 
 
 def command_modules() -> list[str]:
@@ -100,6 +118,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    single_threaded_blas()  # before a command's module can import numpy
     parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
     # Imported after parsing: --help and --version need none of this (SQLAlchemy, numpy).
