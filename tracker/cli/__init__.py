@@ -48,6 +48,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Thread pools of the numerical libraries numpy and scipy link (OpenBLAS, or MKL/OpenMP builds).
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def single_threaded_blas() -> None:
+    """One BLAS thread per process unless the environment says otherwise; call before numpy is imported
+    (OpenBLAS reads the variable once, when it loads).
+
+    Why: the analysis multiplies and decomposes small matrices (nights × ~15 columns), where OpenBLAS's
+    worker threads only spin: on the clinic data set (benchmarks/web.py) a cold 2-year Evidence report took
+    1.1 s CPU with them and 0.78 s without, and at 5 years their SVDs were 3.9 s of a 22 s profile. The web
+    server already answers requests on several threads of its own.
+    """
+    for name in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
+
+
 def command_modules() -> list[str]:
     """Every module that registers commands, in `--help` order."""
     return list(dict.fromkeys(module for module, _help in COMMANDS.values()))
@@ -99,23 +116,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-# One BLAS thread per process unless the user chose otherwise. The analysis multiplies and decomposes small
-# matrices (hundreds to thousands of rows, tens of columns), where OpenBLAS's worker threads cost far more
-# than they save: on a 2-core machine an SVD of 730 × 16 took 2.2 ms of CPU with the thread pool and 0.22 ms
-# without, and the whole Evidence analysis of two years 1.1 s instead of 0.25 s. A server answers requests
-# on its own threads anyway. Read by the BLAS library when numpy is first imported, so set before that.
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def limit_blas_threads() -> None:
-    """Default the BLAS libraries to one thread (no effect once numpy is imported, or where the user set it)."""
-    for name in BLAS_THREAD_VARIABLES:
-        os.environ.setdefault(name, "1")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    limit_blas_threads()
     argv = list(sys.argv[1:] if argv is None else argv)
+    single_threaded_blas()  # before a command's module can import numpy
     parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
     # Imported after parsing: --help and --version need none of this (SQLAlchemy, numpy).
