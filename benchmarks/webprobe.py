@@ -173,12 +173,14 @@ def extra_memory_mb(get: Callable[[], Any], before: Callable[[], None] | None = 
     return rss_mb, peak / 2**20
 
 
-def clear_caches(tracker: Any) -> None:
+def clear_caches(tracker: Any, *, window_summaries: bool = False) -> None:
     """Forget every cached report so the next Evidence request computes it afresh.
 
     Generic on purpose (the report cache is being rewritten): calls a `clear_cache(s)` method of the
     tracker or its reports service when there is one, empties every attribute of the reports service whose
-    name says "cache", and deletes the rows of any database table whose name says "cache"."""
+    name says "cache", and deletes the rows of any database table whose name says "cache". The stored
+    capture-window summaries stay (after a sync only the windows it touched are recomputed) unless
+    `window_summaries` asks to drop them as well."""
     reports = tracker.reports
     for owner in (tracker, reports):
         for name in ("clear_cache", "clear_caches"):
@@ -188,6 +190,9 @@ def clear_caches(tracker: Any) -> None:
     for name, value in list(vars(reports).items()):
         if "cache" in name.lower() and hasattr(value, "clear") and not isinstance(value, type):
             value.clear()
+    if window_summaries:  # the stored capture-window summaries too: a report as if it were the very first
+        with tracker.sessionmaker.begin() as db:
+            db.execute(sa.text("DELETE FROM window_summary"))
     tables = getattr(tracker, "_bench_cache_tables", None)
     if tables is None:
         tables = [t for t in sa.inspect(tracker.engine).get_table_names() if "cache" in t.lower()]

@@ -216,21 +216,36 @@ def test_spearman_permutation() -> None:
     assert spearman_permutation(np.ones(12), x, seed=0).rho is None
 
 
-def test_label_permutation_blocks_draw_the_same_relabellings_as_one_call() -> None:
-    """The blocked random relabellings give exactly the p of the single (n_random × n) draw they replaced."""
+def test_random_relabellings_are_uniform_subsets_and_agree_with_the_exact_test() -> None:
+    """The random branch (partial Fisher–Yates k-subsets) draws every value into the smaller group equally
+    often, and its p agrees with the exact enumeration within Monte Carlo error."""
     import math
 
     import tracker.analysis.effects as effects
 
     rng = np.random.default_rng(5)
-    for na, nb, shift in ((160, 40, 0.0), (30, 25, 0.4), (12, 9, 1.0)):
+    for na, nb, shift in ((10, 6, 0.0), (9, 7, 0.8), (6, 10, 1.5), (12, 3, 0.5)):
         a, b = rng.normal(shift, 1, na), rng.normal(0, 1, nb)
-        pooled = np.concatenate([a, b])
-        n_random = 10_000
-        perm = np.random.default_rng(17).permuted(np.broadcast_to(np.arange(na + nb), (n_random, na + nb)), axis=1)
-        sa = pooled[perm[:, :na]].sum(axis=1)
-        diffs = np.abs(sa / na - (pooled.sum() - sa) / nb)
-        obs = abs(a.mean() - b.mean())
-        one_call = (1.0 + np.count_nonzero(diffs >= obs - 1e-9 * obs)) / (1.0 + n_random)
-        assert math.comb(na + nb, na) > effects.EXACT_RELABEL_MAX  # the random branch
-        assert effects.label_permutation_p(a, b, seed=17) == one_call
+        exact = effects.label_permutation_p(a, b, seed=1)
+        assert math.comb(na + nb, na) <= effects.EXACT_RELABEL_MAX  # that one enumerated every relabelling
+        draws = 20_000
+        random = effects.label_permutation_p(a, b, seed=3, n_random=draws, exact_max=0)
+        assert exact is not None and random is not None
+        se = math.sqrt(max(exact * (1 - exact), 1e-4) / draws)
+        assert abs(random - exact) < 5 * se + 1 / draws, (na, nb, exact, random)
+    # Uniform subsets: every value is chosen equally often, and every pair too (a shuffle that favoured
+    # neighbours, or the first positions, would fail this).
+    n, k, draws = 11, 4, 30_000
+    subsets = effects.random_subsets(np.random.default_rng(11), n, k, draws)
+    assert all(len(set(row)) == k for row in subsets[:500].tolist())
+    seen = np.bincount(subsets.ravel(), minlength=n)
+    expected = draws * k / n
+    assert np.all(np.abs(seen - expected) < 5 * math.sqrt(expected)), seen
+    pair = np.zeros((n, n))
+    for c1 in range(k):
+        for c2 in range(k):
+            if c1 != c2:
+                np.add.at(pair, (subsets[:, c1], subsets[:, c2]), 1)
+    off = pair[~np.eye(n, dtype=bool)]
+    expected_pair = draws * k * (k - 1) / (n * (n - 1))
+    assert np.all(np.abs(off - expected_pair) < 5 * math.sqrt(expected_pair)), off
