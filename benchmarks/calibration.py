@@ -28,7 +28,7 @@ import numpy as np
 from scipy import stats
 
 from tracker.analysis.report import build_report
-from tracker.physiology.scenarios import Acute, Nuisance, ScenarioPanel, Timing, primary_results, scenario_panel
+from tracker.physiology.scenarios import Acute, ScenarioPanel, Timing, primary_results, scenario_panel
 from tracker.physiology.spec import Effects, PersonSpec
 
 CALLS = ("improved", "worsened")
