@@ -95,6 +95,11 @@ class SleepSpan:
     stage: Stage
 
 
+# The largest id a table can hold: primary keys are INTEGER, 32-bit on PostgreSQL (which refuses a larger
+# parameter cast to it: "integer out of range"). A larger number is no id and must not reach the driver.
+# Shared by the web's parsing and the CLI's look-ups.
+MAX_ID = 2**31 - 1
+
 # Plausibility ranges shared by the importers and the API (bpm and ms).
 BPM_MIN, BPM_MAX = 20, 250
 RR_MS_MIN, RR_MS_MAX = 200.0, 3000.0

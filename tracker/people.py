@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from tracker.clock import Clock
 from tracker.errors import Conflict, NotFound, UserError
+from tracker.model import MAX_ID
 from tracker.storage.models import ApiToken, Person, User, WebSession
 from tracker.timefmt import TimeFormatError, zone
 
@@ -56,7 +57,6 @@ class HashersBusy(UserError):
 # sign-ins cannot take every core and web thread from people already signed in.
 HASH_SLOTS = max(1, (os.cpu_count() or 2) // 2)
 HASH_WAIT_S = 2.0
-MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL: a longer number cannot be one (and must not reach the driver)
 
 
 def _check_name(name: str, what: str) -> str:

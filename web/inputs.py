@@ -1,7 +1,8 @@
 """Parsing of ids, whole numbers and JSON at the web's boundary: anything else is a 4xx, never a 500.
 
 Python's `str.isdigit()` and regex `\\d` accept "²" and "٣", and Python ints have no upper bound, while
-database ids are signed 64-bit: an id is ASCII digits and at most 2**63 - 1 here, once for all views.
+database ids are 32-bit on PostgreSQL: an id is ASCII digits and at most tracker.model.MAX_ID, once for
+all views.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**63 - 1  # BIGINT / SQLite INTEGER
+from tracker.model import MAX_ID
+
 ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
 MAX_JSON_DEPTH = 32
 MAX_JSON_BYTES = 1024 * 1024
