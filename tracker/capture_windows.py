@@ -186,11 +186,11 @@ def compute_stats(sessionmaker: so.sessionmaker[so.Session], person_id: int,
 
 
 def session_windows(sessionmaker: so.sessionmaker[so.Session], capture: CaptureConfig,
-                    sessions: Sequence[SessionInfo], now_ms: int | None = None) -> list[tuple[Window, Window]]:  # fmt: skip
+                    sessions: Sequence[SessionInfo], now_ms: int) -> list[tuple[Window, Window]]:  # fmt: skip
     """(pre, post) windows of each session, all of one person's, in a bounded number of queries.
 
     Summaries stored by tracker.window_store are read for all windows in one query; only the missing ones
-    are computed from the RR (and stored, stamped `now_ms`, default the system clock).
+    are computed from the RR (and stored, stamped `now_ms`).
     """
     if not sessions:
         return []

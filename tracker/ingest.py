@@ -31,6 +31,7 @@ import sqlalchemy.orm as so
 
 from tracker.model import Source
 from tracker.nights import mark_written, touch
+from tracker.queries import dialect_insert
 
 DEFAULT_CHUNK_ROWS = 20_000
 METRIC_CHUNK_ROWS = 1_000  # 7 parameters a row stays under SQLite's 32766-variable limit
@@ -175,10 +176,7 @@ def _drop_stage(dbapi_cursor: Any, dialect: str, name: str) -> None:
 def _cursor_upsert(db: so.Session, cursor: CursorUpdate) -> None:
     # Never move a cursor backwards: a late, partial re-sync must not re-open a gap that is covered.
     dialect = db.get_bind().dialect.name
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    insert = dialect_insert(db)
     from tracker.storage.models import SyncCursor
 
     stmt = insert(SyncCursor).values(device_id=cursor.device_id, stream=cursor.stream, cursor_ms=cursor.cursor_ms)
@@ -201,10 +199,7 @@ def write_metrics(db: so.Session, rows: Iterable[tuple[int, str, float]], prov: 
     from tracker.storage.models import DeviceMetric
 
     assert prov.device_id is not None, "a device metric always names its device"
-    if db.get_bind().dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    insert = dialect_insert(db)
     inserted = 0
     for chunk in _chunks(rows, METRIC_CHUNK_ROWS):
         values = [

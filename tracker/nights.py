@@ -89,6 +89,16 @@ def _columns() -> list[Any]:
     return [NightSummary.night, *(getattr(NightSummary, k) for k in NIGHT_FIELDS)]
 
 
+def _period(person_id: int, first: dt.date | None, last: dt.date | None) -> sa.Select[Any]:
+    """The person's stored nights with labels in [first, last] (None: unbounded), oldest first."""
+    stmt = sa.select(*_columns()).where(NightSummary.person_id == person_id)
+    if first is not None:
+        stmt = stmt.where(NightSummary.night >= first)
+    if last is not None:
+        stmt = stmt.where(NightSummary.night <= last)
+    return stmt.order_by(NightSummary.night)
+
+
 def write_nights(db: so.Session, person_id: int, labels: Sequence[dt.date], nights: dict[dt.date, Night],
                  now_ms: int) -> None:  # fmt: skip
     """Replace the stored summaries of `labels` by `nights` (labels without a night lose their row)."""
@@ -200,13 +210,8 @@ class NightStore:
     def nights(self, person_id: int, first: dt.date | None = None, last: dt.date | None = None) -> tuple[Night, ...]:
         """Stored nights with labels in [first, last] (None: unbounded), oldest first; one query."""
         self.refresh(person_id)
-        stmt = sa.select(*_columns()).where(NightSummary.person_id == person_id)
-        if first is not None:
-            stmt = stmt.where(NightSummary.night >= first)
-        if last is not None:
-            stmt = stmt.where(NightSummary.night <= last)
         with self._db() as db:
-            return tuple(_to_night(r) for r in db.execute(stmt.order_by(NightSummary.night)).all())
+            return tuple(_to_night(r) for r in db.execute(_period(person_id, first, last)).all())
 
     def recent(self, person_id: int, count: int) -> tuple[Night, ...]:
         """The last `count` stored nights, oldest first."""
@@ -226,13 +231,8 @@ class NightStore:
         Straight from the cursor's tuples into columns: no Night objects for a history of thousands of nights.
         """
         self.refresh(person_id)
-        stmt = sa.select(*_columns()).where(NightSummary.person_id == person_id)
-        if first is not None:
-            stmt = stmt.where(NightSummary.night >= first)
-        if last is not None:
-            stmt = stmt.where(NightSummary.night <= last)
         with self._db() as db:
-            rows = fetch_tuples(db, stmt.order_by(NightSummary.night))
+            rows = fetch_tuples(db, _period(person_id, first, last))
         columns = list(zip(*rows, strict=True)) if rows else [()] * (1 + len(NIGHT_FIELDS))
         labels = tuple(d if isinstance(d, dt.date) else dt.date.fromisoformat(d) for d in columns[0])
         metrics = {

@@ -109,6 +109,15 @@ def read_samples(
     return rows_to_arrays(rows)
 
 
+def dialect_insert(db: so.Session) -> Any:
+    """The `insert` construct of the session's database, the one with ON CONFLICT (SQLite or PostgreSQL)."""
+    if db.get_bind().dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    return insert
+
+
 @functools.lru_cache(maxsize=32)
 def _compiled_text(dialect: sa.Dialect, sql: str) -> tuple[str, tuple[str, ...]]:
     """Textual SQL with :named parameters in the dialect's own parameter style, and their order."""

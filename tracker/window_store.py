@@ -26,12 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from tracker.queries import fetch_tuples
+from tracker.queries import dialect_insert, fetch_tuples
 from tracker.storage.models import SampleEpoch, WindowSummary
 
 W = WindowSummary
@@ -53,18 +52,10 @@ class WindowStats:
     coverage_pct: float | None
 
 
-def _insert(db: so.Session) -> Any:
-    if db.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    return insert
-
-
 def invalidate(db: so.Session, person_id: int, start_ms: int, end_ms: int) -> None:
     """The person's samples in [start_ms, end_ms] changed (call it in the changing transaction): drop the
     summaries of windows overlapping the range and move the person's epoch."""
-    stmt = _insert(db)(SampleEpoch).values(person_id=person_id, epoch=1)
+    stmt = dialect_insert(db)(SampleEpoch).values(person_id=person_id, epoch=1)
     db.execute(stmt.on_conflict_do_update(index_elements=[SampleEpoch.person_id], set_={"epoch": SampleEpoch.epoch + 1}))
     db.execute(sa.delete(W).where(W.person_id == person_id, W.start_ms <= int(end_ms), W.end_ms > int(start_ms)))
 
@@ -77,7 +68,7 @@ def _epoch(sessionmaker: so.sessionmaker[so.Session], person_id: int) -> int:
     if value is None:
         with sessionmaker.begin() as db:
             # On PostgreSQL this waits for a writer inserting the row in flight, then reads its value.
-            db.execute(_insert(db)(SampleEpoch).values(person_id=person_id, epoch=0).on_conflict_do_nothing())
+            db.execute(dialect_insert(db)(SampleEpoch).values(person_id=person_id, epoch=0).on_conflict_do_nothing())
             value = db.scalar(stmt)
     return int(value)
 
@@ -112,7 +103,7 @@ def _store(sessionmaker: so.sessionmaker[so.Session], person_id: int, epoch: int
             db.execute(sa.update(SampleEpoch).where(mine).values(epoch=SampleEpoch.epoch))
             if db.scalar(sa.select(SampleEpoch.epoch).where(mine)) != epoch:
                 return False  # samples changed meanwhile: these results may miss them; the next report computes
-            db.execute(_insert(db)(WindowSummary).on_conflict_do_nothing(), rows)
+            db.execute(dialect_insert(db)(WindowSummary).on_conflict_do_nothing(), rows)
     except sa.exc.OperationalError:  # e.g. SQLite busy beyond its timeout: the report stands, unstored
         return False
     return True
@@ -120,7 +111,7 @@ def _store(sessionmaker: so.sessionmaker[so.Session], person_id: int, epoch: int
 
 def cached_stats(sessionmaker: so.sessionmaker[so.Session], person_id: int, bounds: Sequence[tuple[int, int]],
                  compute: Callable[[list[tuple[int, int]]], list[WindowStats]],
-                 now_ms: int | None = None) -> list[WindowStats]:  # fmt: skip
+                 now_ms: int) -> list[WindowStats]:  # fmt: skip
     """The summary of each window of `bounds` (in order): stored ones read in one query, the missing ones
     computed by `compute` (given the missing bounds, it returns their summaries in that order) and stored."""
     if not bounds:
@@ -130,10 +121,6 @@ def cached_stats(sessionmaker: so.sessionmaker[so.Session], person_id: int, boun
     missing = list(dict.fromkeys(b for b in bounds if b not in found))
     if missing:
         computed = dict(zip(missing, compute(missing), strict=True))
-        if now_ms is None:
-            import time
-
-            now_ms = int(time.time() * 1000)
         _store(sessionmaker, person_id, epoch, computed, now_ms)
         found.update(computed)
     return [found[b] for b in bounds]

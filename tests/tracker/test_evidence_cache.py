@@ -6,16 +6,13 @@ as a `tracker import` or a second server would be.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import numpy as np
-import pytest
 import sqlalchemy as sa
 
-from tests.web.seed import MIN_MS, Seeded, rr_series, seed_person
+from tests.web.seed import MIN_MS, Seeded, rr_series
 from tracker.bootstrap import Tracker, build_tracker
 from tracker.capture_windows import window_bounds
-from tracker.clock import ManualClock
 from tracker.config import AnalysisConfig
 from tracker.evidence import EvidenceCache
 from tracker.import_runs import finish_run, start_run
@@ -25,18 +22,6 @@ from tracker.reports import Reports
 from tracker.sessions import SessionFields
 from tracker.storage.models import NightSummary
 from tracker.timefmt import parse_local
-
-
-@pytest.fixture
-def seeded(tracker: Tracker) -> Seeded:
-    return seed_person(tracker, tracker.people.add("Ana", "Europe/Berlin"), nights=35)
-
-
-@pytest.fixture
-def other(tracker: Tracker, clock: ManualClock) -> Iterator[Tracker]:
-    t = build_tracker(tracker.config, clock)
-    yield t
-    t.close()
 
 
 def _fresh(tracker: Tracker, person_id: int) -> bool:

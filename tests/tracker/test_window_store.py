@@ -8,14 +8,13 @@ from a second Tracker on the same database ("another process").
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from tests.web.seed import MIN_MS, Seeded, rr_series, seed_person
-from tracker.bootstrap import Tracker, build_tracker
+from tests.web.seed import MIN_MS, Seeded, rr_series
+from tracker.bootstrap import Tracker
 from tracker.capture_windows import Window, summarize_window, window_bounds
 from tracker.clock import ManualClock
 from tracker.config import CaptureConfig, Config
@@ -24,18 +23,6 @@ from tracker.ingest import Provenance
 from tracker.model import RunKind, RunStatus, SessionStatus, Source
 from tracker.reports import Reports
 from tracker.storage.models import WindowSummary
-
-
-@pytest.fixture
-def seeded(tracker: Tracker) -> Seeded:
-    return seed_person(tracker, tracker.people.add("Ana", "Europe/Berlin"), nights=35)
-
-
-@pytest.fixture
-def other(tracker: Tracker, clock: ManualClock) -> Iterator[Tracker]:
-    t = build_tracker(tracker.config, clock)
-    yield t
-    t.close()
 
 
 def _done(tracker: Tracker, pid: int):  # type: ignore[no-untyped-def]
