@@ -2,7 +2,8 @@
 
 These are the device's own numbers by the device's own method (Apple Watch's SDNN, Garmin's overnight RMSSD,
 a Colmi ring's 30-minute "HRV" of unpublished method). They are shown labelled as the device's and never
-enter the analysis: the Evidence page works from beat-to-beat RR only, whose conventions we know. Each kind
+enter the analysis: the Evidence page computes its own nightly and session figures from the stored heart rate
+and beat-to-beat RR, by conventions the README states. Each kind
 carries a sentence that says what it is and why it is not compared with our RMSSD.
 """
 
